@@ -1,0 +1,97 @@
+//! Pure types and rules: no I/O, nothing internal imported. Every face of nsbox (API dialects,
+//! console, CLI, importer, nameserver) validates through here.
+
+pub mod auth;
+pub mod name;
+pub mod record;
+pub mod zone;
+
+use serde::Serialize;
+
+/// A rule a piece of user input broke: which field, a stable code, and a sentence for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{message}")]
+pub struct ValidationError {
+    pub field: Option<String>,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ValidationError {
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        Self { field: Some(field.to_string()), code: "validation_error", message: message.into() }
+    }
+
+    pub fn general(message: impl Into<String>) -> Self {
+        Self { field: None, code: "validation_error", message: message.into() }
+    }
+
+    /// The request was well-formed JSON but not the shape a record has (PocketDNS answers 422).
+    pub fn format(field: Option<String>, message: impl Into<String>) -> Self {
+        Self { field, code: "unprocessable_entity", message: message.into() }
+    }
+}
+
+/// Seconds since the Unix epoch; all stored times are these.
+pub type Timestamp = i64;
+
+pub fn now() -> Timestamp {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// ISO 8601 UTC with a `Z`, as both vendor documents print times (`2025-01-06T12:30:00Z`).
+pub fn iso8601(ts: Timestamp) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(ts).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// `prefix` + 16 base32 characters: 48 bits of milliseconds then 32 random bits, so ids sort
+/// by creation time (lists come back in creation order) and never collide in practice.
+pub fn new_id(prefix: &str) -> String {
+    let millis = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+    let value = ((millis as u128 & 0xffff_ffff_ffff) << 32) | u128::from(rand::random::<u32>());
+    format!("{prefix}{}", base32(value, 16))
+}
+
+const BASE32: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+
+fn base32(mut value: u128, width: usize) -> String {
+    let mut out = vec![b'0'; width];
+    for slot in out.iter_mut().rev() {
+        *slot = BASE32[(value & 31) as usize];
+        value >>= 5;
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// `len` random characters from the base32 alphabet (tokens' ids and secrets, passwords).
+pub fn random_string(len: usize) -> String {
+    (0..len).map(|_| BASE32[rand::random_range(0..32)] as char).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_iso_utc() {
+        assert_eq!(iso8601(1_736_166_600), "2025-01-06T12:30:00Z");
+    }
+
+    #[test]
+    fn ids_sort_by_creation() {
+        let a = new_id("rec_");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = new_id("rec_");
+        assert!(a < b, "{a} < {b}");
+        assert_eq!(a.len(), 20);
+    }
+}
