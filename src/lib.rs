@@ -1,3 +1,8 @@
 //! nsbox: a self-hosted DNS appliance. See DESIGN.md for the map.
 
+pub mod app;
+pub mod config;
 pub mod domain;
+pub mod http;
+pub mod service;
+pub mod store;

@@ -1,1 +1,178 @@
-fn main() {}
+//! Parse the command line and hand over to `app` (serve) or `service` (offline commands).
+
+use std::io::Write;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use nsbox::config::{DataArg, ServeConfig};
+use nsbox::domain::auth::{Scope, TokenStyle};
+use nsbox::domain::iso8601;
+use nsbox::service::{Actor, NewToken};
+
+#[derive(Parser)]
+#[command(
+    name = "nsbox",
+    version,
+    about = "Self-hosted DNS appliance: REST API, console and authoritative nameserver in one binary"
+)]
+struct Cli {
+    #[command(flatten)]
+    data: DataArg,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the API and the nameserver
+    Serve(ServeConfig),
+    /// Manage users (offline: the server must not be running)
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens (offline: the server must not be running)
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; prints a generated password unless NSBOX_PASSWORD is set
+    Add {
+        name: String,
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token and print it (only it) on stdout
+    Create {
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        name: String,
+        /// dns:list, dns:read, dns:create, dns:update, dns:delete (repeatable; default all)
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// Limit the token to this zone (repeatable)
+        #[arg(long = "zone")]
+        zones: Vec<String>,
+        #[arg(long, default_value = "vps")]
+        style: String,
+    },
+    /// List tokens (never their secrets)
+    List,
+    /// Revoke a token by id (tok_…)
+    Revoke { id: String },
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(config) => serve(&cli.data, config),
+        Command::User(command) => user(&cli.data, command),
+        Command::Token(command) => token(&cli.data, command),
+    }
+}
+
+fn serve(data: &DataArg, config: ServeConfig) -> anyhow::Result<()> {
+    let service = nsbox::app::open_service(&data.path, &config)?;
+    if let Some(password) = service.bootstrap_admin(std::env::var("NSBOX_ADMIN_PASSWORD").ok())? {
+        if std::env::var("NSBOX_ADMIN_PASSWORD").is_err() {
+            println!(
+                "Created user 'admin' with password: {password}\nThis password is shown only once."
+            );
+        }
+    }
+    let listeners = nsbox::app::Listeners::bind(&config)?;
+    let handle = nsbox::app::start(service, &config, listeners)?;
+    tracing::info!(http = %handle.http_addr, data = %data.path.display(), "nsbox is serving");
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(nsbox::app::shutdown_signal());
+    tracing::info!("shutting down");
+    handle.stop()
+}
+
+fn offline(data: &DataArg) -> anyhow::Result<std::sync::Arc<nsbox::service::Service>> {
+    nsbox::app::open_service(&data.path, &ServeConfig::default())
+        .with_context(|| format!("cannot open {}", data.path.display()))
+}
+
+fn user(data: &DataArg, command: UserCommand) -> anyhow::Result<()> {
+    let service = offline(data)?;
+    match command {
+        UserCommand::Add { name, admin } => {
+            let given = std::env::var("NSBOX_PASSWORD").ok();
+            let show = given.is_none();
+            let (user, password) =
+                service.create_user(&Actor::system("cli"), &name, given, admin)?;
+            if show {
+                println!("{password}");
+            }
+            eprintln!("created user {} ({})", user.username, user.id);
+        }
+    }
+    Ok(())
+}
+
+fn token(data: &DataArg, command: TokenCommand) -> anyhow::Result<()> {
+    let service = offline(data)?;
+    match command {
+        TokenCommand::Create {
+            user,
+            name,
+            scopes,
+            zones,
+            style,
+        } => {
+            let owner = service.find_user(&user)?;
+            let new = NewToken {
+                label: name,
+                style: style.parse::<TokenStyle>()?,
+                scopes: scopes
+                    .iter()
+                    .map(|s| s.parse::<Scope>())
+                    .collect::<Result<_, _>>()?,
+                zones,
+                user_id: None,
+            };
+            let (_, secret) = service.create_token(&Actor::user(&owner, "cli"), new)?;
+            println!("{secret}");
+        }
+        TokenCommand::List => {
+            let mut out = std::io::stdout().lock();
+            writeln!(
+                out,
+                "{:<20} {:<24} {:<16} {:<22} {:<8} SCOPES",
+                "ID", "PREFIX", "NAME", "CREATED", "REVOKED"
+            )?;
+            for t in service.list_tokens(&Actor::system("cli"), true)? {
+                let scopes: Vec<&str> = t.scopes.iter().map(|s| s.as_str()).collect();
+                writeln!(
+                    out,
+                    "{:<20} {:<24} {:<16} {:<22} {:<8} {}",
+                    t.id,
+                    t.display_prefix(),
+                    t.label,
+                    iso8601(t.created_at),
+                    t.revoked,
+                    scopes.join(",")
+                )?;
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            service.revoke_token(&Actor::system("cli"), &id)?;
+            eprintln!("revoked {id}");
+        }
+    }
+    Ok(())
+}

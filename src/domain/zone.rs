@@ -16,7 +16,12 @@ pub struct SoaTimers {
 
 impl Default for SoaTimers {
     fn default() -> Self {
-        Self { refresh: 10_800, retry: 3_600, expire: 604_800, minimum: 3_600 }
+        Self {
+            refresh: 10_800,
+            retry: 3_600,
+            expire: 604_800,
+            minimum: 3_600,
+        }
     }
 }
 

@@ -1,0 +1,107 @@
+//! Composition root: open the store, bind listeners, run the servers, shut down.
+//! `start` takes listeners already bound, so tests bind port 0 and read the real address.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use actix_web::{HttpServer, web};
+use anyhow::Context;
+
+use crate::config::ServeConfig;
+use crate::service::Service;
+use crate::store::Store;
+
+pub struct Listeners {
+    pub http: TcpListener,
+}
+
+impl Listeners {
+    pub fn bind(config: &ServeConfig) -> anyhow::Result<Self> {
+        let http = TcpListener::bind(config.http)
+            .with_context(|| format!("cannot listen on {} (HTTP)", config.http))?;
+        Ok(Self { http })
+    }
+}
+
+/// Opens the data file and everything the service needs; fails at once if another process
+/// has the file.
+pub fn open_service(data: &Path, config: &ServeConfig) -> anyhow::Result<Arc<Service>> {
+    let store = Store::open(data)?;
+    Ok(Arc::new(Service::new(store, config.limits())?))
+}
+
+/// A running nsbox.
+pub struct Handle {
+    pub http_addr: SocketAddr,
+    pub service: Arc<Service>,
+    server: actix_web::dev::ServerHandle,
+    thread: JoinHandle<std::io::Result<()>>,
+}
+
+pub fn start(
+    service: Arc<Service>,
+    config: &ServeConfig,
+    listeners: Listeners,
+) -> anyhow::Result<Handle> {
+    let http_addr = listeners.http.local_addr()?;
+    let data = web::Data::from(service.clone());
+    let workers = config.http_workers.max(1);
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let thread = std::thread::Builder::new()
+        .name("nsbox-http".into())
+        .spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = HttpServer::new(move || crate::http::app(data.clone()))
+                    .workers(workers)
+                    .disable_signals()
+                    .shutdown_timeout(10)
+                    .listen(listeners.http)?
+                    .run();
+                let _ = sender.send(server.handle());
+                server.await
+            })
+        })?;
+    let server = receiver.recv().context("the HTTP server failed to start")?;
+    Ok(Handle {
+        http_addr,
+        service,
+        server,
+        thread,
+    })
+}
+
+impl Handle {
+    /// Finishes in-flight requests, stops every listener and releases the data file.
+    pub fn stop(self) -> anyhow::Result<()> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        runtime.block_on(self.server.stop(true));
+        drop(self.service);
+        self.thread
+            .join()
+            .map_err(|_| anyhow::anyhow!("the HTTP thread panicked"))??;
+        Ok(())
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}

@@ -1,0 +1,80 @@
+//! Server settings: flags, with `NSBOX_*` environment variables as fallbacks, then defaults.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::service::Limits;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct ServeConfig {
+    /// Address of the REST API (and, later, the console)
+    #[arg(long, env = "NSBOX_HTTP", default_value = "127.0.0.1:8080")]
+    pub http: SocketAddr,
+    /// DNS listener, UDP and TCP (repeatable)
+    #[arg(
+        long = "dns",
+        env = "NSBOX_DNS",
+        default_value = "127.0.0.1:5353",
+        value_delimiter = ','
+    )]
+    pub dns: Vec<SocketAddr>,
+    /// HTTP worker threads
+    #[arg(long, env = "NSBOX_HTTP_WORKERS", default_value_t = 2)]
+    pub http_workers: usize,
+    /// Per-token record reads per minute
+    #[arg(long, env = "NSBOX_RATE_READ", default_value_t = Limits::default().read)]
+    pub rate_read: u32,
+    /// Per-token record creations per minute
+    #[arg(long, env = "NSBOX_RATE_CREATE", default_value_t = Limits::default().create)]
+    pub rate_create: u32,
+    /// Per-token record updates per minute
+    #[arg(long, env = "NSBOX_RATE_UPDATE", default_value_t = Limits::default().update)]
+    pub rate_update: u32,
+    /// Per-token record deletions per minute
+    #[arg(long, env = "NSBOX_RATE_DELETE", default_value_t = Limits::default().delete)]
+    pub rate_delete: u32,
+    /// Per-token bulk and template requests per minute
+    #[arg(long, env = "NSBOX_RATE_BULK", default_value_t = Limits::default().bulk)]
+    pub rate_bulk: u32,
+}
+
+impl ServeConfig {
+    pub fn limits(&self) -> Limits {
+        Limits {
+            read: self.rate_read,
+            create: self.rate_create,
+            update: self.rate_update,
+            delete: self.rate_delete,
+            bulk: self.rate_bulk,
+        }
+    }
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        let limits = Limits::default();
+        Self {
+            http: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            dns: vec![SocketAddr::from(([127, 0, 0, 1], 5353))],
+            http_workers: 2,
+            rate_read: limits.read,
+            rate_create: limits.create,
+            rate_update: limits.update,
+            rate_delete: limits.delete,
+            rate_bulk: limits.bulk,
+        }
+    }
+}
+
+/// Where the data file is: `--data`, then `NSBOX_DATA`, then `./nsbox.redb`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DataArg {
+    /// The redb data file
+    #[arg(
+        long = "data",
+        env = "NSBOX_DATA",
+        default_value = "nsbox.redb",
+        global = true
+    )]
+    pub path: PathBuf,
+}

@@ -1,0 +1,266 @@
+//! The VPS.org dialect (seed 003): `/api/v1/dns-zones/…` and `/api/v1/dns-records/…`.
+//! Fields `uuid, record_type, name, value, ttl, priority`; default TTL 3600; plain JSON lists.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::{ApiResult, Dialect, PageQuery, blocking, parse_json};
+use crate::domain::iso8601;
+use crate::domain::record::{Record, RecordInput, RecordType};
+use crate::domain::zone::Zone;
+use crate::http::auth::Caller;
+use crate::service::{RecordChange, Service};
+
+const DEFAULT_TTL: u32 = 3600;
+
+#[derive(Serialize)]
+pub struct ZoneView {
+    uuid: String,
+    domain: String,
+    created_at: String,
+    record_count: u64,
+    serial: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    records: Option<Vec<RecordView>>,
+}
+
+#[derive(Serialize)]
+pub struct RecordView {
+    uuid: String,
+    zone: String,
+    record_type: &'static str,
+    name: String,
+    value: String,
+    ttl: u32,
+    priority: Option<u16>,
+    created_at: String,
+}
+
+fn zone_view(zone: Zone, records: Option<Vec<Record>>) -> ZoneView {
+    ZoneView {
+        uuid: zone.id,
+        domain: zone.domain,
+        created_at: iso8601(zone.created_at),
+        record_count: zone.record_count,
+        serial: zone.serial,
+        records: records.map(|rs| rs.into_iter().map(record_view).collect()),
+    }
+}
+
+fn record_view(r: Record) -> RecordView {
+    RecordView {
+        uuid: r.id,
+        zone: r.zone_id,
+        record_type: r.data.rtype.as_str(),
+        name: r.data.name,
+        value: r.data.content,
+        ttl: r.data.ttl,
+        priority: r.data.priority,
+        created_at: iso8601(r.created_at),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ZoneFilter {
+    domain: Option<String>,
+    #[serde(flatten)]
+    page: PageQuery,
+}
+
+pub async fn list_zones(
+    svc: web::Data<Service>,
+    caller: Caller,
+    query: web::Query<ZoneFilter>,
+    req: HttpRequest,
+) -> ApiResult {
+    let ZoneFilter { domain, page } = query.into_inner();
+    let zones = blocking(move || svc.list_zones(&caller, domain.as_deref())).await?;
+    page.respond(
+        &req,
+        zones.into_iter().map(|z| zone_view(z, None)).collect(),
+    )
+}
+
+#[derive(Deserialize)]
+struct NewZone {
+    domain: Option<String>,
+}
+
+pub async fn create_zone(svc: web::Data<Service>, caller: Caller, body: web::Bytes) -> ApiResult {
+    let NewZone { domain } = parse_json(&body, Dialect::Vps)?;
+    let domain = domain.ok_or_else(|| {
+        crate::domain::ValidationError::new("domain", "The field 'domain' is required")
+    })?;
+    let zone = blocking(move || svc.create_zone(&caller, &domain)).await?;
+    Ok(HttpResponse::Created().json(zone_view(zone, Some(Vec::new()))))
+}
+
+pub async fn get_zone(
+    svc: web::Data<Service>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult {
+    let (zone, records) = blocking(move || svc.get_zone(&caller, &path)).await?;
+    Ok(HttpResponse::Ok().json(zone_view(zone, Some(records))))
+}
+
+pub async fn delete_zone(
+    svc: web::Data<Service>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult {
+    blocking(move || svc.delete_zone(&caller, &path)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub async fn zone_records(
+    svc: web::Data<Service>,
+    caller: Caller,
+    path: web::Path<String>,
+    page: web::Query<PageQuery>,
+    req: HttpRequest,
+) -> ApiResult {
+    let (_, records) = blocking(move || svc.list_records(&caller, &path)).await?;
+    page.respond(&req, records.into_iter().map(record_view).collect())
+}
+
+/// A record as VPS.org clients send it.
+#[derive(Deserialize, Default)]
+struct RecordBody {
+    record_type: Option<String>,
+    name: Option<String>,
+    value: Option<String>,
+    ttl: Option<i64>,
+    priority: Option<i64>,
+}
+
+impl RecordBody {
+    fn into_change(self, replace: bool) -> RecordChange {
+        RecordChange {
+            replace,
+            rtype: self.record_type,
+            name: self.name,
+            content: self.value,
+            ttl: self.ttl,
+            priority: self.priority,
+        }
+    }
+}
+
+/// VPS.org names the fields differently; errors point at its names.
+fn vps_field(mut e: crate::domain::ValidationError) -> crate::domain::ValidationError {
+    e.field = e.field.map(|f| match f.as_str() {
+        "type" => "record_type".to_string(),
+        "content" => "value".to_string(),
+        _ => f,
+    });
+    e
+}
+
+fn vps_error(e: crate::service::Error) -> crate::service::Error {
+    match e {
+        crate::service::Error::Validation(v) => crate::service::Error::Validation(vps_field(v)),
+        other => other,
+    }
+}
+
+pub async fn create_record(
+    svc: web::Data<Service>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> ApiResult {
+    let body: RecordBody = parse_json(&body, Dialect::Vps)?;
+    let input = RecordInput {
+        rtype: body.record_type,
+        name: body.name,
+        content: body.value,
+        ttl: body.ttl,
+        priority: body.priority,
+    };
+    let record = blocking(move || {
+        svc.create_record(&caller, &path, &input, DEFAULT_TTL)
+            .map_err(vps_error)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(record_view(record)))
+}
+
+#[derive(Deserialize)]
+pub struct RecordFilter {
+    zone: Option<String>,
+    record_type: Option<String>,
+    #[serde(flatten)]
+    page: PageQuery,
+}
+
+pub async fn list_records(
+    svc: web::Data<Service>,
+    caller: Caller,
+    query: web::Query<RecordFilter>,
+    req: HttpRequest,
+) -> ApiResult {
+    let RecordFilter {
+        zone,
+        record_type,
+        page,
+    } = query.into_inner();
+    let rtype = record_type
+        .map(|t| t.parse::<RecordType>().map_err(vps_field))
+        .transpose()?;
+    let records = blocking(move || svc.search_records(&caller, zone.as_deref(), rtype)).await?;
+    page.respond(&req, records.into_iter().map(record_view).collect())
+}
+
+pub async fn get_record(
+    svc: web::Data<Service>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult {
+    let record = blocking(move || svc.get_record(&caller, &path)).await?;
+    Ok(HttpResponse::Ok().json(record_view(record)))
+}
+
+/// PUT replaces the record with the fields given; PATCH changes only those.
+async fn update(
+    svc: web::Data<Service>,
+    caller: Caller,
+    id: String,
+    body: web::Bytes,
+    replace: bool,
+) -> ApiResult {
+    let change = parse_json::<RecordBody>(&body, Dialect::Vps)?.into_change(replace);
+    let record = blocking(move || {
+        svc.update_record(&caller, None, &id, change, DEFAULT_TTL)
+            .map_err(vps_error)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(record_view(record)))
+}
+
+pub async fn put_record(
+    svc: web::Data<Service>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> ApiResult {
+    update(svc, caller, path.into_inner(), body, true).await
+}
+
+pub async fn patch_record(
+    svc: web::Data<Service>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> ApiResult {
+    update(svc, caller, path.into_inner(), body, false).await
+}
+
+pub async fn delete_record(
+    svc: web::Data<Service>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult {
+    blocking(move || svc.delete_record(&caller, None, &path)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,108 @@
+//! The only module that imports actix-web. `routes` is the whole route table.
+
+pub mod api;
+pub mod auth;
+
+use actix_web::middleware::{ErrorHandlers, NormalizePath, from_fn};
+use actix_web::web::{self, delete, get, patch, post, put, resource};
+
+use api::{admin, pocket, vps};
+
+/// Largest request body accepted (a bulk request of 1000 records fits comfortably).
+pub const MAX_BODY: usize = 1 << 20;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .wrap(from_fn(auth::rate_headers))
+            // VPS.org dialect (seed 003)
+            .service(
+                resource("/dns-zones")
+                    .route(get().to(vps::list_zones))
+                    .route(post().to(vps::create_zone)),
+            )
+            .service(
+                resource("/dns-zones/{uuid}")
+                    .route(get().to(vps::get_zone))
+                    .route(delete().to(vps::delete_zone)),
+            )
+            .service(
+                resource("/dns-zones/{uuid}/records")
+                    .route(get().to(vps::zone_records))
+                    .route(post().to(vps::create_record)),
+            )
+            .service(resource("/dns-records").route(get().to(vps::list_records)))
+            .service(
+                resource("/dns-records/{uuid}")
+                    .route(get().to(vps::get_record))
+                    .route(put().to(vps::put_record))
+                    .route(patch().to(vps::patch_record))
+                    .route(delete().to(vps::delete_record)),
+            )
+            // PocketDNS dialect (seed 000)
+            .service(resource("/domains").route(get().to(pocket::list_domains)))
+            .service(resource("/domains/{domain_id}").route(get().to(pocket::get_domain)))
+            .service(
+                resource("/domains/{domain_id}/dns")
+                    .route(get().to(pocket::list_records))
+                    .route(post().to(pocket::create_record)),
+            )
+            .service(resource("/domains/{domain_id}/dns/bulk").route(post().to(pocket::bulk)))
+            .service(
+                resource("/domains/{domain_id}/dns/template")
+                    .route(post().to(pocket::apply_template)),
+            )
+            .service(
+                resource("/domains/{domain_id}/dns/{record_id}")
+                    .route(put().to(pocket::update_record))
+                    .route(delete().to(pocket::delete_record)),
+            )
+            .service(resource("/templates").route(get().to(pocket::list_templates)))
+            // Native admin API
+            .service(
+                resource("/users")
+                    .route(get().to(admin::list_users))
+                    .route(post().to(admin::create_user)),
+            )
+            .service(
+                resource("/users/{id}")
+                    .route(get().to(admin::get_user))
+                    .route(patch().to(admin::update_user))
+                    .route(delete().to(admin::delete_user)),
+            )
+            .service(
+                resource("/tokens")
+                    .route(get().to(admin::list_tokens))
+                    .route(post().to(admin::create_token)),
+            )
+            .service(resource("/tokens/{id}").route(delete().to(admin::revoke_token))),
+    );
+}
+
+/// Wraps an app the same way in the server and nowhere else: trailing slashes optional,
+/// framework errors as JSON.
+pub fn app(
+    service: web::Data<crate::service::Service>,
+) -> actix_web::App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    actix_web::App::new()
+        .app_data(service)
+        .app_data(web::PayloadConfig::new(MAX_BODY))
+        .app_data(web::QueryConfig::default().error_handler(|e, _| {
+            api::ApiError::from(crate::domain::ValidationError::general(format!(
+                "Invalid query string: {e}"
+            )))
+            .into()
+        }))
+        .configure(routes)
+        .default_service(web::to(api::not_found))
+        .wrap(ErrorHandlers::new().default_handler(api::json_framework_errors))
+        .wrap(NormalizePath::trim())
+}

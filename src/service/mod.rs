@@ -1,0 +1,195 @@
+//! Use cases shared by the API dialects, the console and the CLI. The only writer:
+//! authorise → validate → one store transaction (+ journal and audit) → publish to the
+//! nameserver. Methods block (redb, argon2): async callers run them on a blocking pool.
+
+mod accounts;
+mod ratelimit;
+mod records;
+pub mod templates;
+mod zones;
+
+use std::sync::Arc;
+
+use crate::domain::auth::Scope;
+use crate::domain::record::Record;
+use crate::domain::zone::{self, Zone};
+use crate::domain::{ValidationError, now};
+use crate::store::{AuditEntry, JournalEntry, Read, Store, StoreError, Txn};
+
+pub use accounts::{NewToken, UserChange};
+pub use ratelimit::{Bucket, Limits, RateLimiter, RateStatus};
+pub use records::{BulkError, RecordChange};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("Invalid or missing API key")]
+    Unauthorized,
+    #[error("Rate limit exceeded: {} requests per minute", .0.limit)]
+    RateLimited(RateStatus),
+    #[error(transparent)]
+    Storage(#[from] StoreError),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Who is asking, and what they may do. A token narrows its user's rights to its scopes and,
+/// optionally, to listed zones; the console and CLI act with the user's full rights.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: String,
+    pub username: String,
+    pub admin: bool,
+    /// "tok_…", "console" or "cli": recorded in the audit trail.
+    pub via: String,
+    /// None: every scope.
+    pub scopes: Option<Vec<Scope>>,
+    /// Domains the actor is limited to; empty: all of the user's zones.
+    pub zones: Vec<String>,
+}
+
+impl Actor {
+    pub fn require(&self, scope: Scope) -> Result<()> {
+        match &self.scopes {
+            Some(scopes) if !scopes.contains(&scope) => {
+                Err(Error::Forbidden(format!("Token lacks {scope} permission")))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    pub fn require_admin(&self) -> Result<()> {
+        if self.admin {
+            Ok(())
+        } else {
+            Err(Error::Forbidden("This requires an admin user".into()))
+        }
+    }
+
+    fn may_use_domain(&self, domain: &str) -> bool {
+        self.zones.is_empty() || self.zones.iter().any(|z| z == domain)
+    }
+
+    /// Another user's zone, or one outside the token's list, does not exist for this actor.
+    fn sees(&self, zone: &Zone) -> bool {
+        zone.owner == self.user_id && self.may_use_domain(&zone.domain)
+    }
+}
+
+/// What one change did to a zone's records.
+#[derive(Default)]
+struct Diff {
+    removed: Vec<Record>,
+    added: Vec<Record>,
+}
+
+pub struct Service {
+    store: Store,
+    tokens: accounts::TokenCache,
+    pub limiter: RateLimiter,
+    templates: templates::Library,
+}
+
+impl Service {
+    pub fn new(store: Store, limits: Limits) -> Result<Self, templates::TemplateError> {
+        Ok(Self {
+            store,
+            tokens: accounts::TokenCache::default(),
+            limiter: RateLimiter::new(limits),
+            templates: templates::Library::embedded()?,
+        })
+    }
+
+    pub fn templates(&self) -> &[templates::Template] {
+        self.templates.all()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    fn visible_zone(&self, reader: &impl Read, actor: &Actor, zone_id: &str) -> Result<Zone> {
+        match reader.zone(zone_id)? {
+            Some(zone) if actor.sees(&zone) => Ok(zone),
+            _ => Err(Error::NotFound("Zone")),
+        }
+    }
+
+    /// One change to one zone's records, in one transaction: `change` edits the records and
+    /// says what it did; the serial, counts, journal and audit follow from that.
+    fn change_zone<T>(
+        &self,
+        actor: &Actor,
+        zone_id: &str,
+        action: &str,
+        change: impl FnOnce(&mut Txn, &Zone) -> Result<(T, Diff)>,
+    ) -> Result<T> {
+        self.store.write(|txn| {
+            let mut zone = self.visible_zone(txn, actor, zone_id)?;
+            let (value, diff) = change(txn, &zone)?;
+            if diff.removed.is_empty() && diff.added.is_empty() {
+                return Ok(value);
+            }
+            let from_serial = zone.serial;
+            zone.serial = zone::next_serial(zone.serial, zone::today());
+            zone.record_count = (zone.record_count + diff.added.len() as u64)
+                .saturating_sub(diff.removed.len() as u64);
+            zone.updated_at = now();
+            txn.put_zone(&zone)?;
+            txn.append_audit(audit(
+                actor,
+                action,
+                &zone,
+                as_json(&diff.removed),
+                as_json(&diff.added),
+            ))?;
+            let entry = JournalEntry {
+                from_serial,
+                to_serial: zone.serial,
+                at: zone.updated_at,
+                removed: diff.removed,
+                added: diff.added,
+            };
+            txn.append_journal(&zone.id, &entry)?;
+            Ok(value)
+        })
+    }
+}
+
+/// One record as itself, several as a list, none as nothing.
+fn as_json(records: &[Record]) -> Option<serde_json::Value> {
+    match records {
+        [] => None,
+        [one] => serde_json::to_value(one).ok(),
+        many => serde_json::to_value(many).ok(),
+    }
+}
+
+fn audit(
+    actor: &Actor,
+    action: &str,
+    zone: &Zone,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> AuditEntry {
+    AuditEntry {
+        seq: 0,
+        at: now(),
+        actor: actor.username.clone(),
+        via: actor.via.clone(),
+        action: action.to_string(),
+        zone_id: Some(zone.id.clone()),
+        zone: Some(zone.domain.clone()),
+        before,
+        after,
+    }
+}
+
+pub type Shared = Arc<Service>;

@@ -1,0 +1,436 @@
+//! The only module that touches redb. Speaks domain types; one write transaction per change.
+//!
+//! `Store::read` and `Store::write` hand a closure a view of one transaction; the closure uses
+//! the narrow methods of `Read` (both views) and `Txn` (writes). A write commits — durably,
+//! before the caller answers anyone — only when the closure returns Ok.
+
+mod migrate;
+mod tables;
+
+use std::path::{Path, PathBuf};
+
+use redb::{
+    Database, ReadTransaction, ReadableDatabase, ReadableMultimapTable, ReadableTable,
+    WriteTransaction,
+};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Timestamp;
+use crate::domain::auth::{Token, User};
+use crate::domain::record::Record;
+use crate::domain::zone::Zone;
+use tables::*;
+
+pub use migrate::LATEST as SCHEMA_VERSION;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the data file {0} is already in use by another nsbox process")]
+    AlreadyOpen(PathBuf),
+    #[error(
+        "the data file was written by a newer nsbox (schema {found}; this build knows {supported})"
+    )]
+    TooNew { found: u32, supported: u32 },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("storage error: {0}")]
+    Redb(#[from] redb::Error),
+}
+
+macro_rules! redb_errors {
+    ($($error:ty),*) => {$(
+        impl From<$error> for StoreError {
+            fn from(e: $error) -> Self {
+                StoreError::Redb(e.into())
+            }
+        }
+    )*};
+}
+redb_errors!(
+    redb::StorageError,
+    redb::TableError,
+    redb::TransactionError,
+    redb::CommitError,
+    redb::DatabaseError
+);
+
+/// One zone change as journaled: what left and what came, and the serials around it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JournalEntry {
+    pub from_serial: u32,
+    pub to_serial: u32,
+    pub at: Timestamp,
+    pub removed: Vec<Record>,
+    pub added: Vec<Record>,
+}
+
+/// Who changed what and when, with before/after values.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuditEntry {
+    #[serde(default)]
+    pub seq: u64,
+    pub at: Timestamp,
+    pub actor: String,
+    /// How: a token id, "console" or "cli".
+    pub via: String,
+    pub action: String,
+    pub zone_id: Option<String>,
+    pub zone: Option<String>,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+pub struct Store {
+    db: Database,
+}
+
+impl Store {
+    /// Opens (or creates) the data file and brings its schema up to date. Fails at once if
+    /// another process has it open.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let db = Database::create(path).map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::AlreadyOpen(path.to_path_buf()),
+            other => other.into(),
+        })?;
+        migrate::run(&db)?;
+        Ok(Self { db })
+    }
+
+    pub fn read<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&ReadTransaction) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let txn = self.db.begin_read().map_err(StoreError::from)?;
+        f(&txn)
+    }
+
+    pub fn write<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&mut Txn) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut txn = Txn(self.db.begin_write().map_err(StoreError::from)?);
+        let value = f(&mut txn)?;
+        txn.0.commit().map_err(StoreError::from)?;
+        Ok(value)
+    }
+}
+
+fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    // Serialising our own plain structs to JSON cannot fail.
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+/// Reads, the same over a read snapshot and inside a write transaction.
+pub trait Read {
+    #[doc(hidden)]
+    fn raw_get(&self, table: TableDefinition, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    #[doc(hidden)]
+    fn raw_all(&self, table: TableDefinition) -> Result<Vec<Vec<u8>>, StoreError>;
+    #[doc(hidden)]
+    fn raw_index(&self, table: IndexDefinition, key: &str) -> Result<Option<String>, StoreError>;
+    #[doc(hidden)]
+    fn raw_zone_records(&self, zone_id: &str) -> Result<Vec<Vec<u8>>, StoreError>;
+    #[doc(hidden)]
+    fn raw_record(&self, zone_id: &str, record_id: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    #[doc(hidden)]
+    fn raw_named(&self, zone_id: &str, name: &str) -> Result<Vec<String>, StoreError>;
+    #[doc(hidden)]
+    fn raw_journal(&self, zone_id: &str, after_serial: u32) -> Result<Vec<Vec<u8>>, StoreError>;
+    #[doc(hidden)]
+    fn raw_audit(&self, before_seq: u64, limit: usize) -> Result<Vec<Vec<u8>>, StoreError>;
+
+    fn zone(&self, id: &str) -> Result<Option<Zone>, StoreError> {
+        self.raw_get(ZONES, id)?.map(|b| decode(&b)).transpose()
+    }
+
+    fn zone_by_domain(&self, domain: &str) -> Result<Option<Zone>, StoreError> {
+        match self.raw_index(ZONE_DOMAINS, domain)? {
+            Some(id) => self.zone(&id),
+            None => Ok(None),
+        }
+    }
+
+    fn zones(&self) -> Result<Vec<Zone>, StoreError> {
+        self.raw_all(ZONES)?.iter().map(|b| decode(b)).collect()
+    }
+
+    /// The zone's records in creation order.
+    fn records(&self, zone_id: &str) -> Result<Vec<Record>, StoreError> {
+        self.raw_zone_records(zone_id)?
+            .iter()
+            .map(|b| decode(b))
+            .collect()
+    }
+
+    fn record(&self, id: &str) -> Result<Option<Record>, StoreError> {
+        let Some(zone_id) = self.raw_index(RECORD_ZONE, id)? else {
+            return Ok(None);
+        };
+        self.raw_record(&zone_id, id)?
+            .map(|b| decode(&b))
+            .transpose()
+    }
+
+    /// The records at one relative name of a zone.
+    fn records_named(&self, zone_id: &str, name: &str) -> Result<Vec<Record>, StoreError> {
+        let mut out = Vec::new();
+        for id in self.raw_named(zone_id, name)? {
+            if let Some(bytes) = self.raw_record(zone_id, &id)? {
+                out.push(decode(&bytes)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn journal_since(&self, zone_id: &str, serial: u32) -> Result<Vec<JournalEntry>, StoreError> {
+        self.raw_journal(zone_id, serial)?
+            .iter()
+            .map(|b| decode(b))
+            .collect()
+    }
+
+    /// Newest first, entries with seq < `before_seq`.
+    fn audit(&self, before_seq: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        self.raw_audit(before_seq, limit)?
+            .iter()
+            .map(|b| decode(b))
+            .collect()
+    }
+
+    fn user(&self, id: &str) -> Result<Option<User>, StoreError> {
+        self.raw_get(USERS, id)?.map(|b| decode(&b)).transpose()
+    }
+
+    fn user_by_name(&self, username: &str) -> Result<Option<User>, StoreError> {
+        match self.raw_index(USERNAMES, username)? {
+            Some(id) => self.user(&id),
+            None => Ok(None),
+        }
+    }
+
+    fn users(&self) -> Result<Vec<User>, StoreError> {
+        self.raw_all(USERS)?.iter().map(|b| decode(b)).collect()
+    }
+
+    fn token(&self, id: &str) -> Result<Option<Token>, StoreError> {
+        self.raw_get(TOKENS, id)?.map(|b| decode(&b)).transpose()
+    }
+
+    fn tokens(&self) -> Result<Vec<Token>, StoreError> {
+        self.raw_all(TOKENS)?.iter().map(|b| decode(b)).collect()
+    }
+}
+
+type TableDefinition = redb::TableDefinition<'static, &'static str, &'static [u8]>;
+type IndexDefinition = redb::TableDefinition<'static, &'static str, &'static str>;
+
+/// The same reads for both transaction kinds: only the table types differ, not the code.
+macro_rules! impl_read {
+    ($txn:ty, $inner:ident) => {
+        impl Read for $txn {
+            fn raw_get(
+                &self,
+                table: TableDefinition,
+                key: &str,
+            ) -> Result<Option<Vec<u8>>, StoreError> {
+                Ok(self
+                    .$inner()
+                    .open_table(table)?
+                    .get(key)?
+                    .map(|v| v.value().to_vec()))
+            }
+
+            fn raw_all(&self, table: TableDefinition) -> Result<Vec<Vec<u8>>, StoreError> {
+                let table = self.$inner().open_table(table)?;
+                let rows = table.iter()?;
+                rows.map(|row| Ok(row?.1.value().to_vec())).collect()
+            }
+
+            fn raw_index(
+                &self,
+                table: IndexDefinition,
+                key: &str,
+            ) -> Result<Option<String>, StoreError> {
+                Ok(self
+                    .$inner()
+                    .open_table(table)?
+                    .get(key)?
+                    .map(|v| v.value().to_string()))
+            }
+
+            fn raw_zone_records(&self, zone_id: &str) -> Result<Vec<Vec<u8>>, StoreError> {
+                let table = self.$inner().open_table(RECORDS)?;
+                let rows = table.range((zone_id, "")..)?;
+                let mut out = Vec::new();
+                for row in rows {
+                    let (key, value) = row?;
+                    if key.value().0 != zone_id {
+                        break;
+                    }
+                    out.push(value.value().to_vec());
+                }
+                Ok(out)
+            }
+
+            fn raw_record(
+                &self,
+                zone_id: &str,
+                record_id: &str,
+            ) -> Result<Option<Vec<u8>>, StoreError> {
+                Ok(self
+                    .$inner()
+                    .open_table(RECORDS)?
+                    .get((zone_id, record_id))?
+                    .map(|v| v.value().to_vec()))
+            }
+
+            fn raw_named(&self, zone_id: &str, name: &str) -> Result<Vec<String>, StoreError> {
+                let table = self.$inner().open_multimap_table(RECORD_NAMES)?;
+                let ids = table.get((zone_id, name))?;
+                ids.map(|id| Ok(id?.value().to_string())).collect()
+            }
+
+            fn raw_journal(
+                &self,
+                zone_id: &str,
+                after_serial: u32,
+            ) -> Result<Vec<Vec<u8>>, StoreError> {
+                let table = self.$inner().open_table(JOURNAL)?;
+                let rows =
+                    table.range((zone_id, after_serial.saturating_add(1))..=(zone_id, u32::MAX))?;
+                rows.map(|row| Ok(row?.1.value().to_vec())).collect()
+            }
+
+            fn raw_audit(&self, before_seq: u64, limit: usize) -> Result<Vec<Vec<u8>>, StoreError> {
+                let table = self.$inner().open_table(AUDIT)?;
+                let rows = table.range(..before_seq)?.rev().take(limit);
+                rows.map(|row| Ok(row?.1.value().to_vec())).collect()
+            }
+        }
+    };
+}
+
+trait AsReadTxn {
+    fn read_txn(&self) -> &ReadTransaction;
+}
+impl AsReadTxn for ReadTransaction {
+    fn read_txn(&self) -> &ReadTransaction {
+        self
+    }
+}
+impl_read!(ReadTransaction, read_txn);
+impl_read!(Txn, write_txn);
+
+/// A write transaction: reads plus the narrow writes, each keeping the indexes in step.
+pub struct Txn(WriteTransaction);
+
+impl Txn {
+    fn write_txn(&self) -> &WriteTransaction {
+        &self.0
+    }
+
+    pub fn put_zone(&mut self, zone: &Zone) -> Result<(), StoreError> {
+        self.0
+            .open_table(ZONES)?
+            .insert(zone.id.as_str(), encode(zone).as_slice())?;
+        self.0
+            .open_table(ZONE_DOMAINS)?
+            .insert(zone.domain.as_str(), zone.id.as_str())?;
+        Ok(())
+    }
+
+    /// Removes a zone with its records, indexes and journal.
+    pub fn delete_zone(&mut self, zone: &Zone) -> Result<(), StoreError> {
+        for record in self.records(&zone.id)? {
+            self.delete_record(&record)?;
+        }
+        self.0.open_table(ZONES)?.remove(zone.id.as_str())?;
+        self.0
+            .open_table(ZONE_DOMAINS)?
+            .remove(zone.domain.as_str())?;
+        let mut journal = self.0.open_table(JOURNAL)?;
+        journal.retain_in(
+            (zone.id.as_str(), 0)..=(zone.id.as_str(), u32::MAX),
+            |_, _| false,
+        )?;
+        Ok(())
+    }
+
+    /// Inserts or replaces a record; `previous` is its stored version when replacing.
+    pub fn put_record(
+        &mut self,
+        record: &Record,
+        previous: Option<&Record>,
+    ) -> Result<(), StoreError> {
+        let (zone_id, id) = (record.zone_id.as_str(), record.id.as_str());
+        let mut names = self.0.open_multimap_table(RECORD_NAMES)?;
+        if let Some(old) = previous {
+            names.remove((zone_id, old.data.name.as_str()), id)?;
+        }
+        names.insert((zone_id, record.data.name.as_str()), id)?;
+        self.0
+            .open_table(RECORDS)?
+            .insert((zone_id, id), encode(record).as_slice())?;
+        self.0.open_table(RECORD_ZONE)?.insert(id, zone_id)?;
+        Ok(())
+    }
+
+    pub fn delete_record(&mut self, record: &Record) -> Result<(), StoreError> {
+        let (zone_id, id) = (record.zone_id.as_str(), record.id.as_str());
+        self.0
+            .open_multimap_table(RECORD_NAMES)?
+            .remove((zone_id, record.data.name.as_str()), id)?;
+        self.0.open_table(RECORDS)?.remove((zone_id, id))?;
+        self.0.open_table(RECORD_ZONE)?.remove(id)?;
+        Ok(())
+    }
+
+    pub fn append_journal(
+        &mut self,
+        zone_id: &str,
+        entry: &JournalEntry,
+    ) -> Result<(), StoreError> {
+        self.0
+            .open_table(JOURNAL)?
+            .insert((zone_id, entry.to_serial), encode(entry).as_slice())?;
+        Ok(())
+    }
+
+    pub fn append_audit(&mut self, mut entry: AuditEntry) -> Result<(), StoreError> {
+        let mut table = self.0.open_table(AUDIT)?;
+        let next = table.last()?.map(|(k, _)| k.value() + 1).unwrap_or(1);
+        entry.seq = next;
+        table.insert(next, encode(&entry).as_slice())?;
+        Ok(())
+    }
+
+    pub fn put_user(&mut self, user: &User) -> Result<(), StoreError> {
+        self.0
+            .open_table(USERS)?
+            .insert(user.id.as_str(), encode(user).as_slice())?;
+        self.0
+            .open_table(USERNAMES)?
+            .insert(user.username.as_str(), user.id.as_str())?;
+        Ok(())
+    }
+
+    pub fn delete_user(&mut self, user: &User) -> Result<(), StoreError> {
+        self.0.open_table(USERS)?.remove(user.id.as_str())?;
+        self.0
+            .open_table(USERNAMES)?
+            .remove(user.username.as_str())?;
+        Ok(())
+    }
+
+    pub fn put_token(&mut self, token: &Token) -> Result<(), StoreError> {
+        self.0
+            .open_table(TOKENS)?
+            .insert(token.id.as_str(), encode(token).as_slice())?;
+        Ok(())
+    }
+}
