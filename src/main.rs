@@ -84,12 +84,14 @@ fn main() -> anyhow::Result<()> {
 
 fn serve(data: &DataArg, config: ServeConfig) -> anyhow::Result<()> {
     let service = nsbox::app::open_service(&data.path, &config)?;
-    if let Some(password) = service.bootstrap_admin(std::env::var("NSBOX_ADMIN_PASSWORD").ok())? {
-        if std::env::var("NSBOX_ADMIN_PASSWORD").is_err() {
-            println!(
-                "Created user 'admin' with password: {password}\nThis password is shown only once."
-            );
-        }
+    let given = std::env::var("NSBOX_ADMIN_PASSWORD").ok();
+    let show = given.is_none();
+    if let Some(password) = service.bootstrap_admin(given)?
+        && show
+    {
+        println!(
+            "Created user 'admin' with password: {password}\nThis password is shown only once."
+        );
     }
     let listeners = nsbox::app::Listeners::bind(&config)?;
     let handle = nsbox::app::start(service, &config, listeners)?;

@@ -1,1 +1,8 @@
+//! The one integration-test binary: every test drives a real server over real sockets.
 
+mod api_auth;
+mod api_input;
+mod api_pocket;
+mod api_vps;
+mod cli;
+mod support;

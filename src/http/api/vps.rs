@@ -147,13 +147,21 @@ impl RecordBody {
     }
 }
 
-/// VPS.org names the fields differently; errors point at its names.
+/// VPS.org names the fields differently, and words the missing priority its own way
+/// (seed 003: "MX records require a priority value"); errors follow its document.
 fn vps_field(mut e: crate::domain::ValidationError) -> crate::domain::ValidationError {
     e.field = e.field.map(|f| match f.as_str() {
         "type" => "record_type".to_string(),
         "content" => "value".to_string(),
         _ => f,
     });
+    if let Some(rtype) = e
+        .message
+        .strip_prefix("Priority is required for ")
+        .and_then(|m| m.strip_suffix(" records"))
+    {
+        e.message = format!("{rtype} records require a priority value");
+    }
     e
 }
 
