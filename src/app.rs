@@ -10,18 +10,27 @@ use actix_web::{HttpServer, web};
 use anyhow::Context;
 
 use crate::config::ServeConfig;
+use crate::dns;
 use crate::service::Service;
 use crate::store::Store;
 
 pub struct Listeners {
     pub http: TcpListener,
+    pub dns: Vec<dns::Listener>,
 }
 
 impl Listeners {
     pub fn bind(config: &ServeConfig) -> anyhow::Result<Self> {
-        let http = TcpListener::bind(config.http)
-            .with_context(|| format!("cannot listen on {} (HTTP)", config.http))?;
-        Ok(Self { http })
+        let http =
+            TcpListener::bind(config.http).with_context(|| format!("cannot listen on {} (HTTP)", config.http))?;
+        let dns = config
+            .dns
+            .iter()
+            .map(|addr| {
+                dns::Listener::bind(*addr).with_context(|| format!("cannot listen on {addr} (DNS, UDP and TCP)"))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Self { http, dns })
     }
 }
 
@@ -29,60 +38,53 @@ impl Listeners {
 /// has the file.
 pub fn open_service(data: &Path, config: &ServeConfig) -> anyhow::Result<Arc<Service>> {
     let store = Store::open(data)?;
-    Ok(Arc::new(Service::new(store, config.limits())?))
+    let catalog = Arc::new(dns::Catalog::new(config.dns_settings()));
+    Ok(Arc::new(Service::new(store, config.limits(), catalog)?))
 }
 
 /// A running nsbox.
 pub struct Handle {
     pub http_addr: SocketAddr,
+    pub dns_addrs: Vec<SocketAddr>,
     pub service: Arc<Service>,
+    dns: dns::Running,
     server: actix_web::dev::ServerHandle,
     thread: JoinHandle<std::io::Result<()>>,
 }
 
-pub fn start(
-    service: Arc<Service>,
-    config: &ServeConfig,
-    listeners: Listeners,
-) -> anyhow::Result<Handle> {
+pub fn start(service: Arc<Service>, config: &ServeConfig, listeners: Listeners) -> anyhow::Result<Handle> {
     let http_addr = listeners.http.local_addr()?;
+    let dns_addrs = listeners.dns.iter().map(dns::Listener::local_addr).collect::<std::io::Result<Vec<_>>>()?;
+    let zones = service.publish_all()?;
+    let dns = dns::serve(service.catalog().clone(), service.clone(), listeners.dns, config.dns_threads)?;
+    tracing::info!(zones, dns = ?dns_addrs, "nameserver is answering");
     let data = web::Data::from(service.clone());
     let workers = config.http_workers.max(1);
     let (sender, receiver) = std::sync::mpsc::channel();
-    let thread = std::thread::Builder::new()
-        .name("nsbox-http".into())
-        .spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let server = HttpServer::new(move || crate::http::app(data.clone()))
-                    .workers(workers)
-                    .disable_signals()
-                    .shutdown_timeout(10)
-                    .listen(listeners.http)?
-                    .run();
-                let _ = sender.send(server.handle());
-                server.await
-            })
-        })?;
+    let thread = std::thread::Builder::new().name("nsbox-http".into()).spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let server = HttpServer::new(move || crate::http::app(data.clone()))
+                .workers(workers)
+                .disable_signals()
+                .shutdown_timeout(10)
+                .listen(listeners.http)?
+                .run();
+            let _ = sender.send(server.handle());
+            server.await
+        })
+    })?;
     let server = receiver.recv().context("the HTTP server failed to start")?;
-    Ok(Handle {
-        http_addr,
-        service,
-        server,
-        thread,
-    })
+    Ok(Handle { http_addr, dns_addrs, service, dns, server, thread })
 }
 
 impl Handle {
     /// Finishes in-flight requests, stops every listener and releases the data file.
     pub fn stop(self) -> anyhow::Result<()> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         runtime.block_on(self.server.stop(true));
+        self.dns.stop();
         drop(self.service);
-        self.thread
-            .join()
-            .map_err(|_| anyhow::anyhow!("the HTTP thread panicked"))??;
+        self.thread.join().map_err(|_| anyhow::anyhow!("the HTTP thread panicked"))??;
         Ok(())
     }
 }
@@ -92,11 +94,10 @@ pub async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(signal) => signal,
-                Err(_) => return std::future::pending().await,
-            };
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(_) => return std::future::pending().await,
+        };
         tokio::select! {
             _ = interrupt => {}
             _ = term.recv() => {}

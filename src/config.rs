@@ -11,13 +11,23 @@ pub struct ServeConfig {
     #[arg(long, env = "NSBOX_HTTP", default_value = "127.0.0.1:8080")]
     pub http: SocketAddr,
     /// DNS listener, UDP and TCP (repeatable)
-    #[arg(
-        long = "dns",
-        env = "NSBOX_DNS",
-        default_value = "127.0.0.1:5353",
-        value_delimiter = ','
-    )]
+    #[arg(long = "dns", env = "NSBOX_DNS", default_value = "127.0.0.1:5353", value_delimiter = ',')]
     pub dns: Vec<SocketAddr>,
+    /// Name of an authoritative server for the apex NS and SOA (repeatable; first is SOA MNAME)
+    #[arg(long = "ns-name", env = "NSBOX_NS_NAME", value_delimiter = ',', default_value = "ns1.nsbox.invalid")]
+    pub ns_names: Vec<String>,
+    /// SOA RNAME (e.g. hostmaster@example.net); default hostmaster.<zone>
+    #[arg(long, env = "NSBOX_HOSTMASTER")]
+    pub hostmaster: Option<String>,
+    /// Network allowed to transfer every zone by AXFR/IXFR (repeatable; default: none)
+    #[arg(long = "allow-transfer", env = "NSBOX_ALLOW_TRANSFER", value_delimiter = ',')]
+    pub allow_transfer: Vec<ipnet::IpNet>,
+    /// Secondary to send NOTIFY to after every change, HOST:PORT (repeatable)
+    #[arg(long = "notify", env = "NSBOX_NOTIFY", value_delimiter = ',')]
+    pub notify: Vec<SocketAddr>,
+    /// DNS worker threads
+    #[arg(long, env = "NSBOX_DNS_THREADS", default_value_t = 2)]
+    pub dns_threads: usize,
     /// HTTP worker threads
     #[arg(long, env = "NSBOX_HTTP_WORKERS", default_value_t = 2)]
     pub http_workers: usize,
@@ -39,6 +49,15 @@ pub struct ServeConfig {
 }
 
 impl ServeConfig {
+    pub fn dns_settings(&self) -> crate::dns::Settings {
+        crate::dns::Settings {
+            ns_names: self.ns_names.iter().map(|n| n.trim_end_matches('.').to_ascii_lowercase()).collect(),
+            hostmaster: self.hostmaster.clone(),
+            allow_transfer: self.allow_transfer.clone(),
+            notify: self.notify.clone(),
+        }
+    }
+
     pub fn limits(&self) -> Limits {
         Limits {
             read: self.rate_read,
@@ -56,6 +75,11 @@ impl Default for ServeConfig {
         Self {
             http: SocketAddr::from(([127, 0, 0, 1], 8080)),
             dns: vec![SocketAddr::from(([127, 0, 0, 1], 5353))],
+            ns_names: vec!["ns1.nsbox.invalid".into()],
+            hostmaster: None,
+            allow_transfer: Vec::new(),
+            notify: Vec::new(),
+            dns_threads: 2,
             http_workers: 2,
             rate_read: limits.read,
             rate_create: limits.create,
@@ -70,11 +94,6 @@ impl Default for ServeConfig {
 #[derive(clap::Args, Debug, Clone)]
 pub struct DataArg {
     /// The redb data file
-    #[arg(
-        long = "data",
-        env = "NSBOX_DATA",
-        default_value = "nsbox.redb",
-        global = true
-    )]
+    #[arg(long = "data", env = "NSBOX_DATA", default_value = "nsbox.redb", global = true)]
     pub path: PathBuf,
 }

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod config;
+pub mod dns;
 pub mod domain;
 pub mod http;
 pub mod service;

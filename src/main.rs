@@ -70,7 +70,8 @@ enum TokenCommand {
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,hickory_server=warn,hickory_proto=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -89,17 +90,12 @@ fn serve(data: &DataArg, config: ServeConfig) -> anyhow::Result<()> {
     if let Some(password) = service.bootstrap_admin(given)?
         && show
     {
-        println!(
-            "Created user 'admin' with password: {password}\nThis password is shown only once."
-        );
+        println!("Created user 'admin' with password: {password}\nThis password is shown only once.");
     }
     let listeners = nsbox::app::Listeners::bind(&config)?;
     let handle = nsbox::app::start(service, &config, listeners)?;
     tracing::info!(http = %handle.http_addr, data = %data.path.display(), "nsbox is serving");
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?
-        .block_on(nsbox::app::shutdown_signal());
+    tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(nsbox::app::shutdown_signal());
     tracing::info!("shutting down");
     handle.stop()
 }
@@ -115,8 +111,7 @@ fn user(data: &DataArg, command: UserCommand) -> anyhow::Result<()> {
         UserCommand::Add { name, admin } => {
             let given = std::env::var("NSBOX_PASSWORD").ok();
             let show = given.is_none();
-            let (user, password) =
-                service.create_user(&Actor::system("cli"), &name, given, admin)?;
+            let (user, password) = service.create_user(&Actor::system("cli"), &name, given, admin)?;
             if show {
                 println!("{password}");
             }
@@ -129,21 +124,12 @@ fn user(data: &DataArg, command: UserCommand) -> anyhow::Result<()> {
 fn token(data: &DataArg, command: TokenCommand) -> anyhow::Result<()> {
     let service = offline(data)?;
     match command {
-        TokenCommand::Create {
-            user,
-            name,
-            scopes,
-            zones,
-            style,
-        } => {
+        TokenCommand::Create { user, name, scopes, zones, style } => {
             let owner = service.find_user(&user)?;
             let new = NewToken {
                 label: name,
                 style: style.parse::<TokenStyle>()?,
-                scopes: scopes
-                    .iter()
-                    .map(|s| s.parse::<Scope>())
-                    .collect::<Result<_, _>>()?,
+                scopes: scopes.iter().map(|s| s.parse::<Scope>()).collect::<Result<_, _>>()?,
                 zones,
                 user_id: None,
             };
@@ -152,11 +138,7 @@ fn token(data: &DataArg, command: TokenCommand) -> anyhow::Result<()> {
         }
         TokenCommand::List => {
             let mut out = std::io::stdout().lock();
-            writeln!(
-                out,
-                "{:<20} {:<24} {:<16} {:<22} {:<8} SCOPES",
-                "ID", "PREFIX", "NAME", "CREATED", "REVOKED"
-            )?;
+            writeln!(out, "{:<20} {:<24} {:<16} {:<22} {:<8} SCOPES", "ID", "PREFIX", "NAME", "CREATED", "REVOKED")?;
             for t in service.list_tokens(&Actor::system("cli"), true)? {
                 let scopes: Vec<&str> = t.scopes.iter().map(|s| s.as_str()).collect();
                 writeln!(

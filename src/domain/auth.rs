@@ -34,13 +34,7 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [
-        Self::List,
-        Self::Read,
-        Self::Create,
-        Self::Update,
-        Self::Delete,
-    ];
+    pub const ALL: [Scope; 5] = [Self::List, Self::Read, Self::Create, Self::Update, Self::Delete];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -63,18 +57,12 @@ impl FromStr for Scope {
     type Err = ValidationError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|scope| scope.as_str() == s)
-            .ok_or_else(|| {
-                ValidationError::new(
-                    "scopes",
-                    format!(
-                        "Unknown scope '{s}'. Scopes: {}",
-                        Self::ALL.map(Self::as_str).join(", ")
-                    ),
-                )
-            })
+        Self::ALL.into_iter().find(|scope| scope.as_str() == s).ok_or_else(|| {
+            ValidationError::new(
+                "scopes",
+                format!("Unknown scope '{s}'. Scopes: {}", Self::ALL.map(Self::as_str).join(", ")),
+            )
+        })
     }
 }
 
@@ -103,10 +91,7 @@ impl FromStr for TokenStyle {
         match s.trim_end_matches('_') {
             "vps" => Ok(Self::Vps),
             "sk_live" => Ok(Self::SkLive),
-            _ => Err(ValidationError::new(
-                "style",
-                format!("Unknown token style '{s}': use vps or sk_live"),
-            )),
+            _ => Err(ValidationError::new("style", format!("Unknown token style '{s}': use vps or sk_live"))),
         }
     }
 }
@@ -131,11 +116,7 @@ pub struct Token {
 impl Token {
     /// What may be shown of a token after creation: style prefix and id, never the secret.
     pub fn display_prefix(&self) -> String {
-        format!(
-            "{}{}",
-            self.style.prefix(),
-            self.id.trim_start_matches("tok_")
-        )
+        format!("{}{}", self.style.prefix(), self.id.trim_start_matches("tok_"))
     }
 }
 
@@ -146,23 +127,15 @@ const TOKEN_SECRET_LEN: usize = 40;
 pub fn generate_token(style: TokenStyle) -> (String, String, String) {
     let id = random_string(TOKEN_ID_LEN);
     let secret = random_string(TOKEN_SECRET_LEN);
-    (
-        format!("tok_{id}"),
-        format!("{}{id}_{secret}", style.prefix()),
-        secret,
-    )
+    (format!("tok_{id}"), format!("{}{id}_{secret}", style.prefix()), secret)
 }
 
 /// Splits `vps_<id>_<secret>` / `sk_live_<id>_<secret>` into (row id, secret).
 pub fn parse_token(token: &str) -> Option<(String, &str)> {
-    let rest = token
-        .strip_prefix("vps_")
-        .or_else(|| token.strip_prefix("sk_live_"))?;
+    let rest = token.strip_prefix("vps_").or_else(|| token.strip_prefix("sk_live_"))?;
     let (id, secret) = rest.split_once('_')?;
-    let well_formed =
-        |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_alphanumeric());
-    (well_formed(id, TOKEN_ID_LEN) && well_formed(secret, TOKEN_SECRET_LEN))
-        .then(|| (format!("tok_{id}"), secret))
+    let well_formed = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_alphanumeric());
+    (well_formed(id, TOKEN_ID_LEN) && well_formed(secret, TOKEN_SECRET_LEN)).then(|| (format!("tok_{id}"), secret))
 }
 
 /// argon2id with the crate's default (OWASP) parameters and a random salt.
@@ -175,25 +148,17 @@ pub fn hash_secret(secret: &str) -> String {
 }
 
 pub fn verify_secret(secret: &str, hash: &str) -> bool {
-    !hash.is_empty()
-        && Argon2::default()
-            .verify_password(secret.as_bytes(), hash)
-            .is_ok()
+    !hash.is_empty() && Argon2::default().verify_password(secret.as_bytes(), hash).is_ok()
 }
 
 pub fn validate_username(name: &str) -> Result<String, ValidationError> {
     let name = name.trim().to_ascii_lowercase();
     let ok = (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'));
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'));
     if ok {
         Ok(name)
     } else {
-        Err(ValidationError::new(
-            "username",
-            "Usernames are 1-64 letters, digits, '.', '_', '-' or '@'",
-        ))
+        Err(ValidationError::new("username", "Usernames are 1-64 letters, digits, '.', '_', '-' or '@'"))
     }
 }
 
@@ -201,10 +166,7 @@ pub const MIN_PASSWORD: usize = 10;
 
 pub fn validate_password(password: &str) -> Result<(), ValidationError> {
     if password.chars().count() < MIN_PASSWORD || password.len() > 1024 {
-        return Err(ValidationError::new(
-            "password",
-            format!("Passwords need at least {MIN_PASSWORD} characters"),
-        ));
+        return Err(ValidationError::new("password", format!("Passwords need at least {MIN_PASSWORD} characters")));
     }
     Ok(())
 }

@@ -19,28 +19,16 @@ pub struct ValidationError {
 
 impl ValidationError {
     pub fn new(field: &str, message: impl Into<String>) -> Self {
-        Self {
-            field: Some(field.to_string()),
-            code: "validation_error",
-            message: message.into(),
-        }
+        Self { field: Some(field.to_string()), code: "validation_error", message: message.into() }
     }
 
     pub fn general(message: impl Into<String>) -> Self {
-        Self {
-            field: None,
-            code: "validation_error",
-            message: message.into(),
-        }
+        Self { field: None, code: "validation_error", message: message.into() }
     }
 
     /// The request was well-formed JSON but not the shape a record has (PocketDNS answers 422).
     pub fn format(field: Option<String>, message: impl Into<String>) -> Self {
-        Self {
-            field,
-            code: "unprocessable_entity",
-            message: message.into(),
-        }
+        Self { field, code: "unprocessable_entity", message: message.into() }
     }
 }
 
@@ -53,8 +41,7 @@ pub fn now() -> Timestamp {
 
 /// ISO 8601 UTC with a `Z`, as both vendor documents print times (`2025-01-06T12:30:00Z`).
 pub fn iso8601(ts: Timestamp) -> String {
-    let t =
-        time::OffsetDateTime::from_unix_timestamp(ts).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let t = time::OffsetDateTime::from_unix_timestamp(ts).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
         t.year(),
@@ -87,9 +74,7 @@ fn base32(mut value: u128, width: usize) -> String {
 
 /// `len` random characters from the base32 alphabet (tokens' ids and secrets, passwords).
 pub fn random_string(len: usize) -> String {
-    (0..len)
-        .map(|_| BASE32[rand::random_range(0..32)] as char)
-        .collect()
+    (0..len).map(|_| BASE32[rand::random_range(0..32)] as char).collect()
 }
 
 #[cfg(test)]

@@ -22,10 +22,7 @@ pub fn parse_domain(input: &str) -> Result<String, ValidationError> {
     let field = "domain";
     let name = to_ascii_lower(input.trim().trim_end_matches('.'), field)?;
     if name.is_empty() {
-        return Err(ValidationError::new(
-            field,
-            "Invalid domain name: it is empty",
-        ));
+        return Err(ValidationError::new(field, "Invalid domain name: it is empty"));
     }
     check_labels(&name, LabelRules::Domain, field)?;
     Ok(name)
@@ -39,10 +36,7 @@ pub fn parse_host(input: &str, field: &str, allow_root: bool) -> Result<String, 
         return if allow_root {
             Ok(".".to_string())
         } else {
-            Err(ValidationError::new(
-                field,
-                "The root name '.' is not a valid target here",
-            ))
+            Err(ValidationError::new(field, "The root name '.' is not a valid target here"))
         };
     }
     let name = to_ascii_lower(trimmed.trim_end_matches('.'), field)?;
@@ -72,10 +66,7 @@ pub fn parse_owner(input: &str, zone: &str) -> Result<String, ValidationError> {
     } else if let Some(prefix) = name.strip_suffix(zone).and_then(|p| p.strip_suffix('.')) {
         prefix.to_string()
     } else if absolute {
-        return Err(ValidationError::new(
-            field,
-            format!("The name '{raw}' is outside the zone {zone}"),
-        ));
+        return Err(ValidationError::new(field, format!("The name '{raw}' is outside the zone {zone}")));
     } else {
         name
     };
@@ -94,11 +85,7 @@ pub fn parse_owner(input: &str, zone: &str) -> Result<String, ValidationError> {
 
 /// The absolute name (no trailing dot) of a relative owner name.
 pub fn absolute(relative: &str, zone: &str) -> String {
-    if relative == "@" {
-        zone.to_string()
-    } else {
-        format!("{relative}.{zone}")
-    }
+    if relative == "@" { zone.to_string() } else { format!("{relative}.{zone}") }
 }
 
 fn to_ascii_lower(input: &str, field: &str) -> Result<String, ValidationError> {
@@ -106,80 +93,47 @@ fn to_ascii_lower(input: &str, field: &str) -> Result<String, ValidationError> {
         return Ok(input.to_ascii_lowercase());
     }
     // Internationalised names are stored as A-labels (punycode), as on the wire.
-    idna::domain_to_ascii(input).map_err(|_| {
-        ValidationError::new(
-            field,
-            format!("'{input}' is not a valid internationalised name"),
-        )
-    })
+    idna::domain_to_ascii(input)
+        .map_err(|_| ValidationError::new(field, format!("'{input}' is not a valid internationalised name")))
 }
 
 fn check_labels(name: &str, rules: LabelRules, field: &str) -> Result<(), ValidationError> {
     if name.len() > MAX_NAME {
-        return Err(ValidationError::new(
-            field,
-            format!("Names must be 1-{MAX_NAME} characters long"),
-        ));
+        return Err(ValidationError::new(field, format!("Names must be 1-{MAX_NAME} characters long")));
     }
     for (index, label) in name.split('.').enumerate() {
-        check_label(
-            label,
-            index == 0 && rules == LabelRules::Owner,
-            rules,
-            field,
-        )?;
+        check_label(label, index == 0 && rules == LabelRules::Owner, rules, field)?;
     }
     Ok(())
 }
 
-fn check_label(
-    label: &str,
-    wildcard_allowed: bool,
-    rules: LabelRules,
-    field: &str,
-) -> Result<(), ValidationError> {
+fn check_label(label: &str, wildcard_allowed: bool, rules: LabelRules, field: &str) -> Result<(), ValidationError> {
     if label.is_empty() {
-        return Err(ValidationError::new(
-            field,
-            "Names cannot contain empty labels ('..')",
-        ));
+        return Err(ValidationError::new(field, "Names cannot contain empty labels ('..')"));
     }
     if label == "*" {
         return if wildcard_allowed {
             Ok(())
         } else {
-            Err(ValidationError::new(
-                field,
-                "A wildcard '*' may only be the leftmost label",
-            ))
+            Err(ValidationError::new(field, "A wildcard '*' may only be the leftmost label"))
         };
     }
     if label.len() > MAX_LABEL {
-        return Err(ValidationError::new(
-            field,
-            format!("Labels must be at most {MAX_LABEL} characters: '{label}'"),
-        ));
+        return Err(ValidationError::new(field, format!("Labels must be at most {MAX_LABEL} characters: '{label}'")));
     }
     if label.starts_with('-') || label.ends_with('-') {
-        return Err(ValidationError::new(
-            field,
-            format!("Labels cannot start or end with a hyphen: '{label}'"),
-        ));
+        return Err(ValidationError::new(field, format!("Labels cannot start or end with a hyphen: '{label}'")));
     }
     let underscore_ok = rules != LabelRules::Domain;
-    let valid = label.bytes().all(|b| {
-        b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || (underscore_ok && b == b'_')
-    });
+    let valid = label
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || (underscore_ok && b == b'_'));
     if !valid {
         return Err(ValidationError::new(
             field,
             format!(
                 "'{label}' may contain only letters, digits, hyphens{}",
-                if underscore_ok {
-                    " and underscores"
-                } else {
-                    ""
-                }
+                if underscore_ok { " and underscores" } else { "" }
             ),
         ));
     }
@@ -218,10 +172,7 @@ mod tests {
         assert_eq!(parse_domain("münchen.de").unwrap(), "xn--mnchen-3ya.de");
         assert!(parse_domain("not a domain").is_err());
         assert!(parse_domain("_x.com").is_err());
-        assert_eq!(
-            parse_host("Mail.Example.com.", "content", false).unwrap(),
-            "mail.example.com"
-        );
+        assert_eq!(parse_host("Mail.Example.com.", "content", false).unwrap(), "mail.example.com");
         assert_eq!(parse_host(".", "content", true).unwrap(), ".");
         assert!(parse_host(".", "content", false).is_err());
         assert!(parse_host("192.0.2.1 x", "content", false).is_err());

@@ -29,17 +29,8 @@ pub enum RecordType {
 }
 
 impl RecordType {
-    pub const ALL: [RecordType; 9] = [
-        Self::A,
-        Self::AAAA,
-        Self::CNAME,
-        Self::MX,
-        Self::TXT,
-        Self::SRV,
-        Self::NS,
-        Self::CAA,
-        Self::PTR,
-    ];
+    pub const ALL: [RecordType; 9] =
+        [Self::A, Self::AAAA, Self::CNAME, Self::MX, Self::TXT, Self::SRV, Self::NS, Self::CAA, Self::PTR];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -75,18 +66,12 @@ impl FromStr for RecordType {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let upper = s.trim().to_ascii_uppercase();
-        Self::ALL
-            .into_iter()
-            .find(|t| t.as_str() == upper)
-            .ok_or_else(|| {
-                ValidationError::new(
-                    "type",
-                    format!(
-                        "Unsupported record type '{s}'. Supported types: {}",
-                        Self::supported_list()
-                    ),
-                )
-            })
+        Self::ALL.into_iter().find(|t| t.as_str() == upper).ok_or_else(|| {
+            ValidationError::new(
+                "type",
+                format!("Unsupported record type '{s}'. Supported types: {}", Self::supported_list()),
+            )
+        })
     }
 }
 
@@ -155,49 +140,31 @@ pub struct Record {
 }
 
 /// Validate one record for `zone` (its domain), giving it `default_ttl` when none was sent.
-pub fn validate_record(
-    zone: &str,
-    input: &RecordInput,
-    default_ttl: u32,
-) -> Result<RecordData, ValidationError> {
+pub fn validate_record(zone: &str, input: &RecordInput, default_ttl: u32) -> Result<RecordData, ValidationError> {
     let rtype: RecordType = required(&input.rtype, "type")?.parse()?;
     let name = name::parse_owner(required(&input.name, "name")?, zone)?;
     let content = required(&input.content, "content")?;
     let ttl = validate_ttl(input.ttl, default_ttl)?;
     let priority = input.priority.map(validate_priority).transpose()?;
     if rtype == RecordType::CNAME && name == "@" {
-        return Err(ValidationError::new(
-            "name",
-            "CNAME records cannot be used for the root domain (@)",
-        ));
+        return Err(ValidationError::new("name", "CNAME records cannot be used for the root domain (@)"));
     }
     let (content, priority) = match rtype {
         RecordType::A => (parse_ip::<Ipv4Addr>(content, "IPv4")?, None),
         RecordType::AAAA => (parse_ip::<Ipv6Addr>(content, "IPv6")?, None),
-        RecordType::CNAME | RecordType::NS | RecordType::PTR => {
-            (name::parse_host(content, "content", false)?, None)
-        }
+        RecordType::CNAME | RecordType::NS | RecordType::PTR => (name::parse_host(content, "content", false)?, None),
         RecordType::MX => validate_mx(content, priority)?,
         RecordType::SRV => validate_srv(content, priority)?,
         RecordType::TXT => (validate_txt(content)?, None),
         RecordType::CAA => (validate_caa(content)?, None),
     };
-    Ok(RecordData {
-        rtype,
-        name,
-        content,
-        ttl,
-        priority,
-    })
+    Ok(RecordData { rtype, name, content, ttl, priority })
 }
 
 fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str, ValidationError> {
     match value.as_deref() {
         Some(v) if !v.trim().is_empty() || field == "name" => Ok(v),
-        _ => Err(ValidationError::new(
-            field,
-            format!("The field '{field}' is required"),
-        )),
+        _ => Err(ValidationError::new(field, format!("The field '{field}' is required"))),
     }
 }
 
@@ -205,20 +172,15 @@ pub fn validate_ttl(ttl: Option<i64>, default_ttl: u32) -> Result<u32, Validatio
     match ttl {
         None => Ok(default_ttl),
         Some(t) if (i64::from(MIN_TTL)..=i64::from(MAX_TTL)).contains(&t) => Ok(t as u32),
-        Some(t) => Err(ValidationError::new(
-            "ttl",
-            format!("TTL must be between {MIN_TTL} and {MAX_TTL} seconds, got {t}"),
-        )),
+        Some(t) => {
+            Err(ValidationError::new("ttl", format!("TTL must be between {MIN_TTL} and {MAX_TTL} seconds, got {t}")))
+        }
     }
 }
 
 fn validate_priority(priority: i64) -> Result<u16, ValidationError> {
-    u16::try_from(priority).map_err(|_| {
-        ValidationError::new(
-            "priority",
-            format!("Priority must be between 0 and 65535, got {priority}"),
-        )
-    })
+    u16::try_from(priority)
+        .map_err(|_| ValidationError::new("priority", format!("Priority must be between 0 and 65535, got {priority}")))
 }
 
 fn parse_ip<T: FromStr + ToString>(content: &str, family: &str) -> Result<String, ValidationError> {
@@ -226,35 +188,21 @@ fn parse_ip<T: FromStr + ToString>(content: &str, family: &str) -> Result<String
         .trim()
         .parse::<T>()
         .map(|ip| ip.to_string())
-        .map_err(|_| {
-            ValidationError::new(
-                "content",
-                format!("'{content}' is not a valid {family} address"),
-            )
-        })
+        .map_err(|_| ValidationError::new("content", format!("'{content}' is not a valid {family} address")))
 }
 
 fn missing_priority(rtype: &str) -> ValidationError {
-    ValidationError::new(
-        "priority",
-        format!("Priority is required for {rtype} records"),
-    )
+    ValidationError::new("priority", format!("Priority is required for {rtype} records"))
 }
 
 /// MX content is the exchange; `10 mail.example.com` (priority first, as in zone files) works too.
-fn validate_mx(
-    content: &str,
-    priority: Option<u16>,
-) -> Result<(String, Option<u16>), ValidationError> {
+fn validate_mx(content: &str, priority: Option<u16>) -> Result<(String, Option<u16>), ValidationError> {
     let fields: Vec<&str> = content.split_whitespace().collect();
     let (priority, host) = match fields.as_slice() {
         [host] => (priority.ok_or_else(|| missing_priority("MX"))?, *host),
         [p, host] => (merge_priority(p, priority)?, *host),
         _ => {
-            return Err(ValidationError::new(
-                "content",
-                "MX content must be a mail server host name",
-            ));
+            return Err(ValidationError::new("content", "MX content must be a mail server host name"));
         }
     };
     Ok((name::parse_host(host, "content", true)?, Some(priority)))
@@ -262,10 +210,7 @@ fn validate_mx(
 
 /// SRV content is `weight port target` with the priority field (VPS.org) or
 /// `priority weight port target` (PocketDNS); stored as the former.
-fn validate_srv(
-    content: &str,
-    priority: Option<u16>,
-) -> Result<(String, Option<u16>), ValidationError> {
+fn validate_srv(content: &str, priority: Option<u16>) -> Result<(String, Option<u16>), ValidationError> {
     let fields: Vec<&str> = content.split_whitespace().collect();
     let (priority, rest) = match fields.as_slice() {
         [p, rest @ ..] if rest.len() == 3 => (merge_priority(p, priority)?, rest),
@@ -279,10 +224,7 @@ fn validate_srv(
     };
     let number = |text: &str, what: &str| {
         text.parse::<u16>().map_err(|_| {
-            ValidationError::new(
-                "content",
-                format!("SRV {what} must be a number from 0 to 65535, got '{text}'"),
-            )
+            ValidationError::new("content", format!("SRV {what} must be a number from 0 to 65535, got '{text}'"))
         })
     };
     let weight = number(rest[0], "weight")?;
@@ -304,18 +246,13 @@ pub fn content_carries_priority(rtype: Option<&str>, content: &str) -> bool {
 
 /// A priority written inside the content must agree with the priority field, if both are given.
 fn merge_priority(text: &str, field: Option<u16>) -> Result<u16, ValidationError> {
-    let in_content = text.parse::<u16>().map_err(|_| {
-        ValidationError::new(
-            "content",
-            format!("'{text}' is not a valid priority (0-65535)"),
-        )
-    })?;
+    let in_content = text
+        .parse::<u16>()
+        .map_err(|_| ValidationError::new("content", format!("'{text}' is not a valid priority (0-65535)")))?;
     match field {
         Some(p) if p != in_content => Err(ValidationError::new(
             "priority",
-            format!(
-                "The priority field ({p}) disagrees with the priority in the content ({in_content})"
-            ),
+            format!("The priority field ({p}) disagrees with the priority in the content ({in_content})"),
         )),
         _ => Ok(in_content),
     }
@@ -326,16 +263,10 @@ fn merge_priority(text: &str, field: Option<u16>) -> Result<u16, ValidationError
 fn validate_txt(content: &str) -> Result<String, ValidationError> {
     let text = unquote_strings(content.trim()).unwrap_or_else(|| content.to_string());
     if text.len() > MAX_TXT {
-        return Err(ValidationError::new(
-            "content",
-            format!("TXT content is limited to {MAX_TXT} bytes"),
-        ));
+        return Err(ValidationError::new("content", format!("TXT content is limited to {MAX_TXT} bytes")));
     }
     if text.chars().any(|c| c.is_control()) {
-        return Err(ValidationError::new(
-            "content",
-            "TXT content cannot contain control characters",
-        ));
+        return Err(ValidationError::new("content", "TXT content cannot contain control characters"));
     }
     Ok(text)
 }
@@ -373,10 +304,7 @@ fn validate_caa(content: &str) -> Result<String, ValidationError> {
         ));
     };
     let flags: u8 = flags.parse().map_err(|_| {
-        ValidationError::new(
-            "content",
-            format!("CAA flags must be a number from 0 to 255, got '{flags}'"),
-        )
+        ValidationError::new("content", format!("CAA flags must be a number from 0 to 255, got '{flags}'"))
     })?;
     let tag = tag.to_ascii_lowercase();
     if tag.is_empty() || tag.len() > 15 || !tag.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -386,15 +314,9 @@ fn validate_caa(content: &str) -> Result<String, ValidationError> {
         ));
     }
     let value = value.trim();
-    let value = value
-        .strip_prefix('"')
-        .and_then(|v| v.strip_suffix('"'))
-        .unwrap_or(value);
+    let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
     if value.contains('"') || value.chars().any(|c| c.is_control()) {
-        return Err(ValidationError::new(
-            "content",
-            "CAA value cannot contain quotes or control characters",
-        ));
+        return Err(ValidationError::new("content", "CAA value cannot contain quotes or control characters"));
     }
     Ok(format!("{flags} {tag} \"{value}\""))
 }
@@ -449,90 +371,29 @@ mod tests {
 
     #[test]
     fn canonical_contents() {
-        assert_eq!(
-            check("aaaa", "2001:0db8::1", None).unwrap().content,
-            "2001:db8::1"
-        );
-        assert_eq!(
-            check("MX", "Mail.Example.com.", Some(10)).unwrap().content,
-            "mail.example.com"
-        );
-        assert_eq!(
-            check("MX", "20 mail.example.com", None).unwrap().priority,
-            Some(20)
-        );
+        assert_eq!(check("aaaa", "2001:0db8::1", None).unwrap().content, "2001:db8::1");
+        assert_eq!(check("MX", "Mail.Example.com.", Some(10)).unwrap().content, "mail.example.com");
+        assert_eq!(check("MX", "20 mail.example.com", None).unwrap().priority, Some(20));
         let srv = check("SRV", "10 60 5060 sip.example.com", None).unwrap();
-        assert_eq!(
-            (srv.content.as_str(), srv.priority),
-            ("60 5060 sip.example.com", Some(10))
-        );
+        assert_eq!((srv.content.as_str(), srv.priority), ("60 5060 sip.example.com", Some(10)));
         assert_eq!(srv.content_with_priority(), "10 60 5060 sip.example.com");
-        assert_eq!(
-            check("SRV", "5060 5060 sip.example.com", Some(10))
-                .unwrap()
-                .content,
-            "5060 5060 sip.example.com"
-        );
-        assert_eq!(
-            check("CAA", "0 issue letsencrypt.org", None)
-                .unwrap()
-                .content,
-            "0 issue \"letsencrypt.org\""
-        );
-        assert_eq!(
-            check("TXT", "\"v=spf1 \" \"-all\"", None).unwrap().content,
-            "v=spf1 -all"
-        );
-        assert_eq!(
-            check("TXT", &"x".repeat(600), None).unwrap().content.len(),
-            600
-        );
+        assert_eq!(check("SRV", "5060 5060 sip.example.com", Some(10)).unwrap().content, "5060 5060 sip.example.com");
+        assert_eq!(check("CAA", "0 issue letsencrypt.org", None).unwrap().content, "0 issue \"letsencrypt.org\"");
+        assert_eq!(check("TXT", "\"v=spf1 \" \"-all\"", None).unwrap().content, "v=spf1 -all");
+        assert_eq!(check("TXT", &"x".repeat(600), None).unwrap().content.len(), 600);
     }
 
     #[test]
     fn rejections() {
-        assert_eq!(
-            check("A", "300.1.1.1", None).unwrap_err().field.as_deref(),
-            Some("content")
-        );
-        assert_eq!(
-            check("MX", "mail.example.com", None).unwrap_err().message,
-            "Priority is required for MX records"
-        );
-        assert_eq!(
-            check("SRV", "5060 sip.example.com", Some(1))
-                .unwrap_err()
-                .field
-                .as_deref(),
-            Some("content")
-        );
-        assert!(
-            check("SOA", "x", None)
-                .unwrap_err()
-                .message
-                .contains("Supported types: A, AAAA")
-        );
+        assert_eq!(check("A", "300.1.1.1", None).unwrap_err().field.as_deref(), Some("content"));
+        assert_eq!(check("MX", "mail.example.com", None).unwrap_err().message, "Priority is required for MX records");
+        assert_eq!(check("SRV", "5060 sip.example.com", Some(1)).unwrap_err().field.as_deref(), Some("content"));
+        assert!(check("SOA", "x", None).unwrap_err().message.contains("Supported types: A, AAAA"));
         assert!(check("CNAME", "not a host", None).is_err());
         assert!(check("CAA", "256 issue x", None).is_err());
-        assert!(
-            validate_record(
-                "example.com",
-                &input("CNAME", "@", "example.net", None),
-                300
-            )
-            .is_err()
-        );
-        let ttl = RecordInput {
-            ttl: Some(59),
-            ..input("A", "@", "192.0.2.1", None)
-        };
-        assert_eq!(
-            validate_record("example.com", &ttl, 300)
-                .unwrap_err()
-                .field
-                .as_deref(),
-            Some("ttl")
-        );
+        assert!(validate_record("example.com", &input("CNAME", "@", "example.net", None), 300).is_err());
+        let ttl = RecordInput { ttl: Some(59), ..input("A", "@", "192.0.2.1", None) };
+        assert_eq!(validate_record("example.com", &ttl, 300).unwrap_err().field.as_deref(), Some("ttl"));
     }
 
     #[test]

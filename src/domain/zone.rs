@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Timestamp;
+use super::{Timestamp, ValidationError};
 
 /// SOA timers, per zone. Defaults are PowerDNS's and common registry guidance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,12 +16,7 @@ pub struct SoaTimers {
 
 impl Default for SoaTimers {
     fn default() -> Self {
-        Self {
-            refresh: 10_800,
-            retry: 3_600,
-            expire: 604_800,
-            minimum: 3_600,
-        }
+        Self { refresh: 10_800, retry: 3_600, expire: 604_800, minimum: 3_600 }
     }
 }
 
@@ -37,6 +32,74 @@ pub struct Zone {
     pub record_count: u64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Networks that may transfer this zone, beside the server-wide ones.
+    #[serde(default)]
+    pub allow_transfer: Vec<ipnet::IpNet>,
+    /// Secondaries told of this zone's changes, beside the server-wide ones.
+    #[serde(default)]
+    pub notify: Vec<std::net::SocketAddr>,
+}
+
+/// A change to a zone's settings; None keeps the current value.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZoneSettings {
+    pub refresh: Option<u32>,
+    pub retry: Option<u32>,
+    pub expire: Option<u32>,
+    pub minimum: Option<u32>,
+    pub allow_transfer: Option<Vec<String>>,
+    pub notify: Option<Vec<String>>,
+}
+
+impl ZoneSettings {
+    /// Applies the change to `zone`, validating every value.
+    pub fn apply(&self, zone: &mut Zone) -> Result<(), ValidationError> {
+        let timer = |value: Option<u32>, current: u32, field: &str, min: u32, max: u32| match value {
+            None => Ok(current),
+            Some(v) if (min..=max).contains(&v) => Ok(v),
+            Some(v) => {
+                Err(ValidationError::new(field, format!("{field} must be between {min} and {max} seconds, got {v}")))
+            }
+        };
+        zone.soa.refresh = timer(self.refresh, zone.soa.refresh, "refresh", 60, 2_419_200)?;
+        zone.soa.retry = timer(self.retry, zone.soa.retry, "retry", 60, 2_419_200)?;
+        zone.soa.expire = timer(self.expire, zone.soa.expire, "expire", 3_600, 31_536_000)?;
+        zone.soa.minimum = timer(self.minimum, zone.soa.minimum, "minimum", 0, 86_400)?;
+        if let Some(nets) = &self.allow_transfer {
+            zone.allow_transfer = nets
+                .iter()
+                .map(|n| {
+                    parse_network(n).ok_or_else(|| {
+                        ValidationError::new("allow_transfer", format!("'{n}' is not an address or network (CIDR)"))
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(targets) = &self.notify {
+            zone.notify = targets
+                .iter()
+                .map(|t| {
+                    parse_target(t).ok_or_else(|| {
+                        ValidationError::new("notify", format!("'{t}' is not an address with an optional port"))
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        Ok(())
+    }
+}
+
+/// `192.0.2.0/24`, `2001:db8::/32`, or one address.
+fn parse_network(text: &str) -> Option<ipnet::IpNet> {
+    let text = text.trim();
+    text.parse().ok().or_else(|| text.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
+}
+
+/// `192.0.2.1:53`, `[2001:db8::1]:5353`, or an address (port 53).
+fn parse_target(text: &str) -> Option<std::net::SocketAddr> {
+    let text = text.trim();
+    text.parse().ok().or_else(|| text.parse::<std::net::IpAddr>().ok().map(|ip| std::net::SocketAddr::new(ip, 53)))
 }
 
 /// The next serial after `current` on the day `today` (as YYYYMMDD): date-based `YYYYMMDDnn`

@@ -32,10 +32,7 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let service = req
-                .app_data::<web::Data<Service>>()
-                .ok_or(ApiError(Error::Unauthorized))?
-                .clone();
+            let service = req.app_data::<web::Data<Service>>().ok_or(ApiError(Error::Unauthorized))?.clone();
             let bearer = bearer_token(&req).ok_or(ApiError(Error::Unauthorized))?;
             let actor = match service.cached_actor(&bearer) {
                 Some(actor) => actor,
@@ -57,9 +54,7 @@ impl FromRequest for Caller {
 fn bearer_token(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_string())
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
 }
 
 /// Which of the document's budgets a request spends.
@@ -77,18 +72,9 @@ fn bucket(method: &Method, path: &str) -> Bucket {
 }
 
 pub fn set_rate_headers(headers: &mut HeaderMap, status: &RateStatus) {
-    headers.insert(
-        header::HeaderName::from_static("x-ratelimit-limit"),
-        HeaderValue::from(status.limit),
-    );
-    headers.insert(
-        header::HeaderName::from_static("x-ratelimit-remaining"),
-        HeaderValue::from(status.remaining),
-    );
-    headers.insert(
-        header::HeaderName::from_static("x-ratelimit-reset"),
-        HeaderValue::from(status.reset),
-    );
+    headers.insert(header::HeaderName::from_static("x-ratelimit-limit"), HeaderValue::from(status.limit));
+    headers.insert(header::HeaderName::from_static("x-ratelimit-remaining"), HeaderValue::from(status.remaining));
+    headers.insert(header::HeaderName::from_static("x-ratelimit-reset"), HeaderValue::from(status.reset));
 }
 
 /// Middleware: every API answer to a counted request tells the caller its budget.

@@ -16,14 +16,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::scope("/api/v1")
             .wrap(from_fn(auth::rate_headers))
             // VPS.org dialect (seed 003)
-            .service(
-                resource("/dns-zones")
-                    .route(get().to(vps::list_zones))
-                    .route(post().to(vps::create_zone)),
-            )
+            .service(resource("/dns-zones").route(get().to(vps::list_zones)).route(post().to(vps::create_zone)))
             .service(
                 resource("/dns-zones/{uuid}")
                     .route(get().to(vps::get_zone))
+                    .route(patch().to(vps::update_zone))
                     .route(delete().to(vps::delete_zone)),
             )
             .service(
@@ -48,10 +45,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(post().to(pocket::create_record)),
             )
             .service(resource("/domains/{domain_id}/dns/bulk").route(post().to(pocket::bulk)))
-            .service(
-                resource("/domains/{domain_id}/dns/template")
-                    .route(post().to(pocket::apply_template)),
-            )
+            .service(resource("/domains/{domain_id}/dns/template").route(post().to(pocket::apply_template)))
             .service(
                 resource("/domains/{domain_id}/dns/{record_id}")
                     .route(put().to(pocket::update_record))
@@ -59,22 +53,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .service(resource("/templates").route(get().to(pocket::list_templates)))
             // Native admin API
-            .service(
-                resource("/users")
-                    .route(get().to(admin::list_users))
-                    .route(post().to(admin::create_user)),
-            )
+            .service(resource("/users").route(get().to(admin::list_users)).route(post().to(admin::create_user)))
             .service(
                 resource("/users/{id}")
                     .route(get().to(admin::get_user))
                     .route(patch().to(admin::update_user))
                     .route(delete().to(admin::delete_user)),
             )
-            .service(
-                resource("/tokens")
-                    .route(get().to(admin::list_tokens))
-                    .route(post().to(admin::create_token)),
-            )
+            .service(resource("/tokens").route(get().to(admin::list_tokens)).route(post().to(admin::create_token)))
             .service(resource("/tokens/{id}").route(delete().to(admin::revoke_token))),
     );
 }
@@ -96,10 +82,7 @@ pub fn app(
         .app_data(service)
         .app_data(web::PayloadConfig::new(MAX_BODY))
         .app_data(web::QueryConfig::default().error_handler(|e, _| {
-            api::ApiError::from(crate::domain::ValidationError::general(format!(
-                "Invalid query string: {e}"
-            )))
-            .into()
+            api::ApiError::from(crate::domain::ValidationError::general(format!("Invalid query string: {e}"))).into()
         }))
         .configure(routes)
         .default_service(web::to(api::not_found))

@@ -32,28 +32,17 @@ impl TokenCache {
     }
 
     fn insert(&self, key: [u8; 32], verified: Verified) {
-        self.0
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key, verified);
+        self.0.write().unwrap_or_else(|p| p.into_inner()).insert(key, verified);
     }
 
     fn touch(&self, key: &[u8; 32], at: i64) {
-        if let Some(v) = self
-            .0
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .get_mut(key)
-        {
+        if let Some(v) = self.0.write().unwrap_or_else(|p| p.into_inner()).get_mut(key) {
             v.last_used_saved = at;
         }
     }
 
     fn forget(&self, keep: impl Fn(&Verified) -> bool) {
-        self.0
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|_, v| keep(v));
+        self.0.write().unwrap_or_else(|p| p.into_inner()).retain(|_, v| keep(v));
     }
 }
 
@@ -95,14 +84,8 @@ impl Service {
         }
         let (token_id, secret) = auth::parse_token(bearer).ok_or(Error::Unauthorized)?;
         let (token, user) = self.store.read(|r| {
-            let token = r
-                .token(&token_id)?
-                .filter(|t| !t.revoked)
-                .ok_or(Error::Unauthorized)?;
-            let user = r
-                .user(&token.user_id)?
-                .filter(|u| !u.disabled)
-                .ok_or(Error::Unauthorized)?;
+            let token = r.token(&token_id)?.filter(|t| !t.revoked).ok_or(Error::Unauthorized)?;
+            let user = r.user(&token.user_id)?.filter(|u| !u.disabled).ok_or(Error::Unauthorized)?;
             Ok::<_, Error>((token, user))
         })?;
         if !auth::verify_secret(secret, &token.secret_hash) {
@@ -116,15 +99,8 @@ impl Service {
             scopes: Some(token.scopes),
             zones: token.zones,
         });
-        self.tokens.insert(
-            key,
-            Verified {
-                token_id: token.id,
-                user_id: user.id,
-                actor: actor.clone(),
-                last_used_saved: 0,
-            },
-        );
+        self.tokens
+            .insert(key, Verified { token_id: token.id, user_id: user.id, actor: actor.clone(), last_used_saved: 0 });
         self.note_use(&key, &actor, 0);
         Ok(actor)
     }
@@ -146,9 +122,7 @@ impl Service {
 
     /// The user a console sign-in names, if the password is right.
     pub fn check_password(&self, username: &str, password: &str) -> Result<User> {
-        let user = self
-            .store
-            .read(|r| Ok::<_, Error>(r.user_by_name(&username.trim().to_ascii_lowercase())?))?;
+        let user = self.store.read(|r| Ok::<_, Error>(r.user_by_name(&username.trim().to_ascii_lowercase())?))?;
         match user {
             Some(u) if !u.disabled && auth::verify_secret(password, &u.password_hash) => Ok(u),
             _ => Err(Error::Unauthorized),
@@ -186,18 +160,10 @@ impl Service {
         };
         self.store.write(|txn| {
             if txn.user_by_name(&user.username)?.is_some() {
-                return Err(Error::Conflict(format!(
-                    "User {} already exists",
-                    user.username
-                )));
+                return Err(Error::Conflict(format!("User {} already exists", user.username)));
             }
             txn.put_user(&user)?;
-            txn.append_audit(account_audit(
-                actor,
-                "user.create",
-                None,
-                Some(public_user(&user)),
-            ))?;
+            txn.append_audit(account_audit(actor, "user.create", None, Some(public_user(&user))))?;
             Ok(())
         })?;
         Ok((user, password))
@@ -209,10 +175,7 @@ impl Service {
     }
 
     pub fn find_user(&self, username: &str) -> Result<User> {
-        self.store.read(|r| {
-            r.user_by_name(&username.to_ascii_lowercase())?
-                .ok_or(Error::NotFound("User"))
-        })
+        self.store.read(|r| r.user_by_name(&username.to_ascii_lowercase())?.ok_or(Error::NotFound("User")))
     }
 
     pub fn update_user(&self, actor: &Actor, user_id: &str, change: UserChange) -> Result<User> {
@@ -232,9 +195,7 @@ impl Service {
                 user.password_hash = hash;
             }
             if user.id == actor.user_id && (!user.admin && before.admin || user.disabled) {
-                return Err(Error::Conflict(
-                    "You cannot remove your own admin rights or disable yourself".into(),
-                ));
+                return Err(Error::Conflict("You cannot remove your own admin rights or disable yourself".into()));
             }
             txn.put_user(&user)?;
             txn.append_audit(account_audit(
@@ -262,21 +223,12 @@ impl Service {
                     user.username
                 )));
             }
-            for mut token in txn
-                .tokens()?
-                .into_iter()
-                .filter(|t| t.user_id == user.id && !t.revoked)
-            {
+            for mut token in txn.tokens()?.into_iter().filter(|t| t.user_id == user.id && !t.revoked) {
                 token.revoked = true;
                 txn.put_token(&token)?;
             }
             txn.delete_user(&user)?;
-            txn.append_audit(account_audit(
-                actor,
-                "user.delete",
-                Some(public_user(&user)),
-                None,
-            ))?;
+            txn.append_audit(account_audit(actor, "user.delete", Some(public_user(&user)), None))?;
             Ok::<_, Error>(())
         })?;
         self.tokens.forget(|v| v.user_id != user_id);
@@ -292,9 +244,7 @@ impl Service {
         }
         let label = new.label.trim().to_string();
         if label.is_empty() || label.len() > 100 {
-            return Err(
-                ValidationError::new("name", "A token needs a name of 1-100 characters").into(),
-            );
+            return Err(ValidationError::new("name", "A token needs a name of 1-100 characters").into());
         }
         let mut scopes = if new.scopes.is_empty() {
             actor.scopes.clone().unwrap_or_else(|| Scope::ALL.to_vec())
@@ -304,9 +254,7 @@ impl Service {
         scopes.sort_by_key(|s| Scope::ALL.iter().position(|x| x == s));
         scopes.dedup();
         if let Some(missing) = scopes.iter().find(|s| actor.require(**s).is_err()) {
-            return Err(Error::Forbidden(format!(
-                "Token lacks {missing} permission, so it cannot grant it"
-            )));
+            return Err(Error::Forbidden(format!("Token lacks {missing} permission, so it cannot grant it")));
         }
         let mut zones = new
             .zones
@@ -316,9 +264,7 @@ impl Service {
         if zones.is_empty() {
             zones = actor.zones.clone();
         } else if zones.iter().any(|z| !actor.may_use_domain(z)) {
-            return Err(Error::Forbidden(
-                "A token cannot grant zones its creator may not use".into(),
-            ));
+            return Err(Error::Forbidden("A token cannot grant zones its creator may not use".into()));
         }
         let (id, token_string, secret) = auth::generate_token(new.style);
         let token = Token {
@@ -336,12 +282,7 @@ impl Service {
         self.store.write(|txn| {
             txn.user(&user_id)?.ok_or(Error::NotFound("User"))?;
             txn.put_token(&token)?;
-            txn.append_audit(account_audit(
-                actor,
-                "token.create",
-                None,
-                Some(public_token(&token)),
-            ))?;
+            txn.append_audit(account_audit(actor, "token.create", None, Some(public_token(&token))))?;
             Ok::<_, Error>(())
         })?;
         Ok((token, token_string))
@@ -353,10 +294,7 @@ impl Service {
             actor.require_admin()?;
         }
         let tokens = self.store.read(|r| Ok::<_, Error>(r.tokens()?))?;
-        Ok(tokens
-            .into_iter()
-            .filter(|t| all_users || t.user_id == actor.user_id)
-            .collect())
+        Ok(tokens.into_iter().filter(|t| all_users || t.user_id == actor.user_id).collect())
     }
 
     /// Revokes a token: it stops working at once, cache included.

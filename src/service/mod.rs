@@ -10,6 +10,7 @@ mod zones;
 
 use std::sync::Arc;
 
+use crate::dns::Catalog;
 use crate::domain::auth::Scope;
 use crate::domain::record::Record;
 use crate::domain::zone::{self, Zone};
@@ -66,11 +67,7 @@ impl Actor {
     }
 
     pub fn require_admin(&self) -> Result<()> {
-        if self.admin {
-            Ok(())
-        } else {
-            Err(Error::Forbidden("This requires an admin user".into()))
-        }
+        if self.admin { Ok(()) } else { Err(Error::Forbidden("This requires an admin user".into())) }
     }
 
     fn may_use_domain(&self, domain: &str) -> bool {
@@ -92,15 +89,17 @@ struct Diff {
 
 pub struct Service {
     store: Store,
+    catalog: Arc<Catalog>,
     tokens: accounts::TokenCache,
     pub limiter: RateLimiter,
     templates: templates::Library,
 }
 
 impl Service {
-    pub fn new(store: Store, limits: Limits) -> Result<Self, templates::TemplateError> {
+    pub fn new(store: Store, limits: Limits, catalog: Arc<Catalog>) -> Result<Self, templates::TemplateError> {
         Ok(Self {
             store,
+            catalog,
             tokens: accounts::TokenCache::default(),
             limiter: RateLimiter::new(limits),
             templates: templates::Library::embedded()?,
@@ -113,6 +112,32 @@ impl Service {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    pub fn catalog(&self) -> &Arc<Catalog> {
+        &self.catalog
+    }
+
+    /// Hands the committed state of a zone to the nameserver. Called after every commit that
+    /// touched a zone, before the caller answers, so the change is on the wire first.
+    fn publish(&self, zone_id: &str) -> Result<()> {
+        let current = self.store.read(|r| match r.zone(zone_id)? {
+            Some(zone) => Ok::<_, Error>(Some((r.records(&zone.id)?, zone))),
+            None => Ok(None),
+        })?;
+        if let Some((records, zone)) = current {
+            self.catalog.publish(&zone, &records);
+        }
+        Ok(())
+    }
+
+    /// Serves every stored zone (at start-up).
+    pub fn publish_all(&self) -> Result<usize> {
+        let zones = self.store.read(|r| Ok::<_, Error>(r.zones()?))?;
+        for zone in &zones {
+            self.publish(&zone.id)?;
+        }
+        Ok(zones.len())
     }
 
     fn visible_zone(&self, reader: &impl Read, actor: &Actor, zone_id: &str) -> Result<Zone> {
@@ -131,7 +156,7 @@ impl Service {
         action: &str,
         change: impl FnOnce(&mut Txn, &Zone) -> Result<(T, Diff)>,
     ) -> Result<T> {
-        self.store.write(|txn| {
+        let value = self.store.write(|txn| -> Result<T> {
             let mut zone = self.visible_zone(txn, actor, zone_id)?;
             let (value, diff) = change(txn, &zone)?;
             if diff.removed.is_empty() && diff.added.is_empty() {
@@ -139,17 +164,10 @@ impl Service {
             }
             let from_serial = zone.serial;
             zone.serial = zone::next_serial(zone.serial, zone::today());
-            zone.record_count = (zone.record_count + diff.added.len() as u64)
-                .saturating_sub(diff.removed.len() as u64);
+            zone.record_count = (zone.record_count + diff.added.len() as u64).saturating_sub(diff.removed.len() as u64);
             zone.updated_at = now();
             txn.put_zone(&zone)?;
-            txn.append_audit(audit(
-                actor,
-                action,
-                &zone,
-                as_json(&diff.removed),
-                as_json(&diff.added),
-            ))?;
+            txn.append_audit(audit(actor, action, &zone, as_json(&diff.removed), as_json(&diff.added)))?;
             let entry = JournalEntry {
                 from_serial,
                 to_serial: zone.serial,
@@ -159,7 +177,9 @@ impl Service {
             };
             txn.append_journal(&zone.id, &entry)?;
             Ok(value)
-        })
+        })?;
+        self.publish(zone_id)?;
+        Ok(value)
     }
 }
 

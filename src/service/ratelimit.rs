@@ -26,13 +26,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            read: 1000,
-            create: 300,
-            update: 300,
-            delete: 300,
-            bulk: 60,
-        }
+        Self { read: 1000, create: 300, update: 300, delete: 300, bulk: 60 }
     }
 }
 
@@ -72,20 +66,14 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(limits: Limits) -> Self {
-        Self {
-            limits,
-            windows: Mutex::new(HashMap::new()),
-        }
+        Self { limits, windows: Mutex::new(HashMap::new()) }
     }
 
     /// Counts one request by `key` (a token id); Err when its budget for the window is spent.
     pub fn check(&self, key: &str, bucket: Bucket) -> Result<RateStatus, RateStatus> {
         let limit = self.limits.of(bucket);
         let now = now();
-        let mut windows = self
-            .windows
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut windows = self.windows.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if windows.len() > 100_000 {
             windows.retain(|_, (start, _)| now - *start < WINDOW);
         }
@@ -95,17 +83,9 @@ impl RateLimiter {
         }
         let reset = *start + WINDOW;
         if *count >= limit {
-            return Err(RateStatus {
-                limit,
-                remaining: 0,
-                reset,
-            });
+            return Err(RateStatus { limit, remaining: 0, reset });
         }
         *count += 1;
-        Ok(RateStatus {
-            limit,
-            remaining: limit - *count,
-            reset,
-        })
+        Ok(RateStatus { limit, remaining: limit - *count, reset })
     }
 }

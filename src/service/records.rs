@@ -37,11 +37,7 @@ impl RecordChange {
         let priority = match (self.priority, &self.content) {
             (Some(p), _) => Some(p),
             // New content that carries its own priority (`10 60 5060 sip…`) replaces the stored one.
-            (None, Some(content))
-                if record::content_carries_priority(rtype.as_deref(), content) =>
-            {
-                None
-            }
+            (None, Some(content)) if record::content_carries_priority(rtype.as_deref(), content) => None,
             (None, _) => stored.priority,
         };
         RecordInput {
@@ -81,11 +77,7 @@ impl Service {
             };
             let mut out = Vec::new();
             for zone in zones {
-                out.extend(
-                    r.records(&zone.id)?
-                        .into_iter()
-                        .filter(|rec| rtype.is_none_or(|t| rec.data.rtype == t)),
-                );
+                out.extend(r.records(&zone.id)?.into_iter().filter(|rec| rtype.is_none_or(|t| rec.data.rtype == t)));
             }
             Ok(out)
         })
@@ -100,24 +92,12 @@ impl Service {
         })
     }
 
-    pub fn create_record(
-        &self,
-        actor: &Actor,
-        zone_id: &str,
-        input: &RecordInput,
-        default_ttl: u32,
-    ) -> Result<Record> {
+    pub fn create_record(&self, actor: &Actor, zone_id: &str, input: &RecordInput, default_ttl: u32) -> Result<Record> {
         actor.require(Scope::Create)?;
         self.change_zone(actor, zone_id, "record.create", |txn, zone| {
             let data = record::validate_record(&zone.domain, input, default_ttl)?;
             let created = insert(txn, zone, data)?;
-            Ok((
-                created.clone(),
-                Diff {
-                    added: vec![created],
-                    ..Diff::default()
-                },
-            ))
+            Ok((created.clone(), Diff { added: vec![created], ..Diff::default() }))
         })
     }
 
@@ -141,17 +121,13 @@ impl Service {
                 match outcome {
                     Ok(record) => created.push(record),
                     Err(Error::Validation(error)) => errors.push(BulkError { record: raw, error }),
-                    Err(Error::Conflict(message)) => errors.push(BulkError {
-                        record: raw,
-                        error: conflict_as_field_error(message),
-                    }),
+                    Err(Error::Conflict(message)) => {
+                        errors.push(BulkError { record: raw, error: conflict_as_field_error(message) })
+                    }
                     Err(other) => return Err(other),
                 }
             }
-            let diff = Diff {
-                added: created.clone(),
-                ..Diff::default()
-            };
+            let diff = Diff { added: created.clone(), ..Diff::default() };
             Ok(((created, errors), diff))
         })
     }
@@ -173,13 +149,7 @@ impl Service {
                 let data = record::validate_record(&zone.domain, input, default_ttl)?;
                 created.push(insert(txn, zone, data)?);
             }
-            Ok((
-                created.clone(),
-                Diff {
-                    added: created,
-                    ..Diff::default()
-                },
-            ))
+            Ok((created.clone(), Diff { added: created, ..Diff::default() }))
         })
     }
 
@@ -195,67 +165,33 @@ impl Service {
         actor.require(Scope::Update)?;
         let zone_of_record = self.zone_of_record(zone_id, record_id)?;
         self.change_zone(actor, &zone_of_record, "record.update", |txn, zone| {
-            let old = txn
-                .record(record_id)?
-                .filter(|r| r.zone_id == zone.id)
-                .ok_or(Error::NotFound("Record"))?;
+            let old = txn.record(record_id)?.filter(|r| r.zone_id == zone.id).ok_or(Error::NotFound("Record"))?;
             let input = change.applied_to(&old.data);
             let data = record::validate_record(&zone.domain, &input, default_ttl)?;
-            let neighbours: Vec<Record> = txn
-                .records_named(&zone.id, &data.name)?
-                .into_iter()
-                .filter(|r| r.id != old.id)
-                .collect();
-            record::check_coexistence(&data, neighbours.iter().map(|r| &r.data))
-                .map_err(|c| Error::Conflict(c.0))?;
-            let updated = Record {
-                data,
-                updated_at: now(),
-                ..old.clone()
-            };
+            let neighbours: Vec<Record> =
+                txn.records_named(&zone.id, &data.name)?.into_iter().filter(|r| r.id != old.id).collect();
+            record::check_coexistence(&data, neighbours.iter().map(|r| &r.data)).map_err(|c| Error::Conflict(c.0))?;
+            let updated = Record { data, updated_at: now(), ..old.clone() };
             if updated.data == old.data {
                 return Ok((old, Diff::default()));
             }
             txn.put_record(&updated, Some(&old))?;
-            Ok((
-                updated.clone(),
-                Diff {
-                    removed: vec![old],
-                    added: vec![updated],
-                },
-            ))
+            Ok((updated.clone(), Diff { removed: vec![old], added: vec![updated] }))
         })
     }
 
-    pub fn delete_record(
-        &self,
-        actor: &Actor,
-        zone_id: Option<&str>,
-        record_id: &str,
-    ) -> Result<()> {
+    pub fn delete_record(&self, actor: &Actor, zone_id: Option<&str>, record_id: &str) -> Result<()> {
         actor.require(Scope::Delete)?;
         let zone_of_record = self.zone_of_record(zone_id, record_id)?;
         self.change_zone(actor, &zone_of_record, "record.delete", |txn, zone| {
-            let old = txn
-                .record(record_id)?
-                .filter(|r| r.zone_id == zone.id)
-                .ok_or(Error::NotFound("Record"))?;
+            let old = txn.record(record_id)?.filter(|r| r.zone_id == zone.id).ok_or(Error::NotFound("Record"))?;
             txn.delete_record(&old)?;
-            Ok((
-                (),
-                Diff {
-                    removed: vec![old],
-                    ..Diff::default()
-                },
-            ))
+            Ok(((), Diff { removed: vec![old], ..Diff::default() }))
         })
     }
 
     fn zone_of_record(&self, zone_id: Option<&str>, record_id: &str) -> Result<String> {
-        let record = self
-            .store
-            .read(|r| Ok::<_, Error>(r.record(record_id)?))?
-            .ok_or(Error::NotFound("Record"))?;
+        let record = self.store.read(|r| Ok::<_, Error>(r.record(record_id)?))?.ok_or(Error::NotFound("Record"))?;
         match zone_id {
             Some(expected) if expected != record.zone_id => Err(Error::NotFound("Record")),
             _ => Ok(record.zone_id),
@@ -267,24 +203,13 @@ impl Service {
 /// those this transaction already added).
 fn insert(txn: &mut Txn, zone: &Zone, data: RecordData) -> Result<Record> {
     let neighbours = txn.records_named(&zone.id, &data.name)?;
-    record::check_coexistence(&data, neighbours.iter().map(|r| &r.data))
-        .map_err(|c| Error::Conflict(c.0))?;
+    record::check_coexistence(&data, neighbours.iter().map(|r| &r.data)).map_err(|c| Error::Conflict(c.0))?;
     let at = now();
-    let record = Record {
-        id: new_id("rec_"),
-        zone_id: zone.id.clone(),
-        data,
-        created_at: at,
-        updated_at: at,
-    };
+    let record = Record { id: new_id("rec_"), zone_id: zone.id.clone(), data, created_at: at, updated_at: at };
     txn.put_record(&record, None)?;
     Ok(record)
 }
 
 fn conflict_as_field_error(message: String) -> ValidationError {
-    ValidationError {
-        field: Some("name".into()),
-        code: "conflict",
-        message,
-    }
+    ValidationError { field: Some("name".into()), code: "conflict", message }
 }

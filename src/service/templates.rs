@@ -65,13 +65,8 @@ impl Library {
     pub fn embedded() -> Result<Self, TemplateError> {
         let mut templates = Vec::new();
         for file in Files::iter() {
-            let bytes = Files::get(&file)
-                .map(|f| f.data.into_owned())
-                .unwrap_or_default();
-            let error = |message: String| TemplateError {
-                file: file.to_string(),
-                message,
-            };
+            let bytes = Files::get(&file).map(|f| f.data.into_owned()).unwrap_or_default();
+            let error = |message: String| TemplateError { file: file.to_string(), message };
             let text = String::from_utf8(bytes).map_err(|e| error(e.to_string()))?;
             let template: Template = toml::from_str(&text).map_err(|e| error(e.to_string()))?;
             templates.push(template);
@@ -90,36 +85,26 @@ impl Library {
         template_id: &str,
         variables: &HashMap<String, String>,
     ) -> Result<Vec<RecordInput>, ValidationError> {
-        let template = self.0.iter().find(|t| t.id == template_id).ok_or_else(|| {
-            ValidationError::new("template_id", format!("Unknown template '{template_id}'"))
-        })?;
-        if let Some(unknown) = variables
-            .keys()
-            .find(|k| !template.variables.iter().any(|v| &v.name == *k))
-        {
+        let template = self
+            .0
+            .iter()
+            .find(|t| t.id == template_id)
+            .ok_or_else(|| ValidationError::new("template_id", format!("Unknown template '{template_id}'")))?;
+        if let Some(unknown) = variables.keys().find(|k| !template.variables.iter().any(|v| &v.name == *k)) {
             return Err(ValidationError::new(
                 "variables",
                 format!("Template {template_id} has no variable '{unknown}'"),
             ));
         }
         let given = |name: &str| variables.get(name).filter(|v| !v.trim().is_empty());
-        if let Some(missing) = template
-            .variables
-            .iter()
-            .find(|v| v.required && given(&v.name).is_none())
-        {
+        if let Some(missing) = template.variables.iter().find(|v| v.required && given(&v.name).is_none()) {
             return Err(ValidationError::new(
                 &format!("variables.{}", missing.name),
-                format!(
-                    "Template {template_id} requires the variable '{}'",
-                    missing.name
-                ),
+                format!("Template {template_id} requires the variable '{}'", missing.name),
             ));
         }
         let fill = |text: &str| {
-            variables.iter().fold(text.to_string(), |acc, (k, v)| {
-                acc.replace(&format!("{{{k}}}"), v.trim())
-            })
+            variables.iter().fold(text.to_string(), |acc, (k, v)| acc.replace(&format!("{{{k}}}"), v.trim()))
         };
         Ok(template
             .records

@@ -3,9 +3,9 @@
 use super::{Actor, Error, Result, Service, audit};
 use crate::domain::auth::Scope;
 use crate::domain::record::Record;
-use crate::domain::zone::{SoaTimers, Zone};
+use crate::domain::zone::{SoaTimers, Zone, ZoneSettings, next_serial, today};
 use crate::domain::{ValidationError, name, new_id, now};
-use crate::store::Read;
+use crate::store::{JournalEntry, Read};
 
 impl Service {
     /// The actor's zones, optionally only the one with exactly `domain`.
@@ -13,10 +13,8 @@ impl Service {
         actor.require(Scope::List)?;
         let wanted = domain.map(|d| name::parse_domain(d).unwrap_or_else(|_| d.to_string()));
         let zones = self.store.read(|r| Ok::<_, Error>(r.zones()?))?;
-        let mut zones: Vec<Zone> = zones
-            .into_iter()
-            .filter(|z| actor.sees(z) && wanted.as_ref().is_none_or(|d| &z.domain == d))
-            .collect();
+        let mut zones: Vec<Zone> =
+            zones.into_iter().filter(|z| actor.sees(z) && wanted.as_ref().is_none_or(|d| &z.domain == d)).collect();
         zones.sort_by(|a, b| a.domain.cmp(&b.domain));
         Ok(zones)
     }
@@ -34,69 +32,88 @@ impl Service {
         actor.require(Scope::Create)?;
         let domain = name::parse_domain(domain)?;
         if !actor.may_use_domain(&domain) {
-            return Err(Error::Forbidden(format!(
-                "Token is not allowed to manage {domain}"
-            )));
+            return Err(Error::Forbidden(format!("Token is not allowed to manage {domain}")));
         }
         let zone = self.store.write(|txn| {
             // A zone inside or above another user's zone would let one user answer for
             // another's names: refused with the same words as an existing zone, so nothing leaks.
-            let taken = txn.zones()?.iter().any(|z| {
-                z.domain == domain || (z.owner != actor.user_id && overlaps(&z.domain, &domain))
-            });
+            let taken = txn
+                .zones()?
+                .iter()
+                .any(|z| z.domain == domain || (z.owner != actor.user_id && overlaps(&z.domain, &domain)));
             if taken {
-                return Err(Error::Validation(ValidationError::new(
-                    "domain",
-                    format!("Zone {domain} already exists"),
-                )));
+                return Err(Error::Validation(ValidationError::new("domain", format!("Zone {domain} already exists"))));
             }
             let at = now();
             let zone = Zone {
                 id: new_id("dom_"),
                 owner: actor.user_id.clone(),
                 domain: domain.clone(),
-                serial: crate::domain::zone::next_serial(0, crate::domain::zone::today()),
+                serial: next_serial(0, today()),
                 soa: SoaTimers::default(),
                 record_count: 0,
                 created_at: at,
                 updated_at: at,
+                allow_transfer: Vec::new(),
+                notify: Vec::new(),
             };
             txn.put_zone(&zone)?;
+            txn.append_audit(audit(actor, "zone.create", &zone, None, serde_json::to_value(&zone).ok()))?;
+            Ok(zone)
+        })?;
+        self.catalog.publish(&zone, &[]);
+        Ok(zone)
+    }
+
+    /// Changes SOA timers and transfer settings; the SOA changes, so the serial does too.
+    pub fn update_zone_settings(&self, actor: &Actor, zone_id: &str, settings: &ZoneSettings) -> Result<Zone> {
+        actor.require(Scope::Update)?;
+        let zone = self.store.write(|txn| {
+            let before = self.visible_zone(txn, actor, zone_id)?;
+            let mut zone = before.clone();
+            settings.apply(&mut zone)?;
+            if zone == before {
+                return Ok::<_, Error>(zone);
+            }
+            zone.serial = next_serial(zone.serial, today());
+            zone.updated_at = now();
+            txn.put_zone(&zone)?;
+            let entry = JournalEntry {
+                from_serial: before.serial,
+                to_serial: zone.serial,
+                at: zone.updated_at,
+                removed: vec![],
+                added: vec![],
+            };
+            txn.append_journal(&zone.id, &entry)?;
             txn.append_audit(audit(
                 actor,
-                "zone.create",
+                "zone.settings",
                 &zone,
-                None,
+                serde_json::to_value(&before).ok(),
                 serde_json::to_value(&zone).ok(),
             ))?;
             Ok(zone)
         })?;
+        self.publish(&zone.id)?;
         Ok(zone)
     }
 
     pub fn delete_zone(&self, actor: &Actor, zone_id: &str) -> Result<()> {
         actor.require(Scope::Delete)?;
-        self.store.write(|txn| {
+        let zone = self.store.write(|txn| {
             let zone = self.visible_zone(txn, actor, zone_id)?;
             txn.delete_zone(&zone)?;
-            txn.append_audit(audit(
-                actor,
-                "zone.delete",
-                &zone,
-                serde_json::to_value(&zone).ok(),
-                None,
-            ))?;
-            Ok(())
-        })
+            txn.append_audit(audit(actor, "zone.delete", &zone, serde_json::to_value(&zone).ok(), None))?;
+            Ok::<_, Error>(zone)
+        })?;
+        self.catalog.remove(&zone.domain);
+        Ok(())
     }
 }
 
 /// Whether one domain is the other or lies beneath it.
 fn overlaps(a: &str, b: &str) -> bool {
-    let below = |child: &str, parent: &str| {
-        child
-            .strip_suffix(parent)
-            .is_some_and(|rest| rest.ends_with('.'))
-    };
+    let below = |child: &str, parent: &str| child.strip_suffix(parent).is_some_and(|rest| rest.ends_with('.'));
     a == b || below(a, b) || below(b, a)
 }

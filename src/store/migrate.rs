@@ -16,16 +16,12 @@ pub const LATEST: u32 = MIGRATIONS.len() as u32;
 pub fn run(db: &Database) -> Result<(), StoreError> {
     let current = current_version(db)?;
     if current > LATEST {
-        return Err(StoreError::TooNew {
-            found: current,
-            supported: LATEST,
-        });
+        return Err(StoreError::TooNew { found: current, supported: LATEST });
     }
     for (index, migration) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let txn = db.begin_write()?;
         migration(&txn)?;
-        txn.open_table(META)?
-            .insert("schema_version", (index as u32 + 1).to_string().as_str())?;
+        txn.open_table(META)?.insert("schema_version", (index as u32 + 1).to_string().as_str())?;
         txn.commit()?;
     }
     Ok(())
@@ -37,9 +33,7 @@ fn current_version(db: &Database) -> Result<u32, StoreError> {
         let meta = txn.open_table(META)?;
         let stored = meta.get("schema_version")?.map(|v| v.value().to_string());
         match stored {
-            Some(text) => text
-                .parse()
-                .map_err(|_| StoreError::Corrupt(format!("schema_version '{text}'")))?,
+            Some(text) => text.parse().map_err(|_| StoreError::Corrupt(format!("schema_version '{text}'")))?,
             None => 0,
         }
     };

@@ -9,10 +9,7 @@ mod tables;
 
 use std::path::{Path, PathBuf};
 
-use redb::{
-    Database, ReadTransaction, ReadableDatabase, ReadableMultimapTable, ReadableTable,
-    WriteTransaction,
-};
+use redb::{Database, ReadTransaction, ReadableDatabase, ReadableMultimapTable, ReadableTable, WriteTransaction};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -28,9 +25,7 @@ pub use migrate::LATEST as SCHEMA_VERSION;
 pub enum StoreError {
     #[error("the data file {0} is already in use by another nsbox process")]
     AlreadyOpen(PathBuf),
-    #[error(
-        "the data file was written by a newer nsbox (schema {found}; this build knows {supported})"
-    )]
+    #[error("the data file was written by a newer nsbox (schema {found}; this build knows {supported})")]
     TooNew { found: u32, supported: u32 },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
@@ -47,13 +42,7 @@ macro_rules! redb_errors {
         }
     )*};
 }
-redb_errors!(
-    redb::StorageError,
-    redb::TableError,
-    redb::TransactionError,
-    redb::CommitError,
-    redb::DatabaseError
-);
+redb_errors!(redb::StorageError, redb::TableError, redb::TransactionError, redb::CommitError, redb::DatabaseError);
 
 /// One zone change as journaled: what left and what came, and the serials around it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -97,18 +86,12 @@ impl Store {
         Ok(Self { db })
     }
 
-    pub fn read<T, E: From<StoreError>>(
-        &self,
-        f: impl FnOnce(&ReadTransaction) -> Result<T, E>,
-    ) -> Result<T, E> {
+    pub fn read<T, E: From<StoreError>>(&self, f: impl FnOnce(&ReadTransaction) -> Result<T, E>) -> Result<T, E> {
         let txn = self.db.begin_read().map_err(StoreError::from)?;
         f(&txn)
     }
 
-    pub fn write<T, E: From<StoreError>>(
-        &self,
-        f: impl FnOnce(&mut Txn) -> Result<T, E>,
-    ) -> Result<T, E> {
+    pub fn write<T, E: From<StoreError>>(&self, f: impl FnOnce(&mut Txn) -> Result<T, E>) -> Result<T, E> {
         let mut txn = Txn(self.db.begin_write().map_err(StoreError::from)?);
         let value = f(&mut txn)?;
         txn.0.commit().map_err(StoreError::from)?;
@@ -161,19 +144,14 @@ pub trait Read {
 
     /// The zone's records in creation order.
     fn records(&self, zone_id: &str) -> Result<Vec<Record>, StoreError> {
-        self.raw_zone_records(zone_id)?
-            .iter()
-            .map(|b| decode(b))
-            .collect()
+        self.raw_zone_records(zone_id)?.iter().map(|b| decode(b)).collect()
     }
 
     fn record(&self, id: &str) -> Result<Option<Record>, StoreError> {
         let Some(zone_id) = self.raw_index(RECORD_ZONE, id)? else {
             return Ok(None);
         };
-        self.raw_record(&zone_id, id)?
-            .map(|b| decode(&b))
-            .transpose()
+        self.raw_record(&zone_id, id)?.map(|b| decode(&b)).transpose()
     }
 
     /// The records at one relative name of a zone.
@@ -188,18 +166,12 @@ pub trait Read {
     }
 
     fn journal_since(&self, zone_id: &str, serial: u32) -> Result<Vec<JournalEntry>, StoreError> {
-        self.raw_journal(zone_id, serial)?
-            .iter()
-            .map(|b| decode(b))
-            .collect()
+        self.raw_journal(zone_id, serial)?.iter().map(|b| decode(b)).collect()
     }
 
     /// Newest first, entries with seq < `before_seq`.
     fn audit(&self, before_seq: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
-        self.raw_audit(before_seq, limit)?
-            .iter()
-            .map(|b| decode(b))
-            .collect()
+        self.raw_audit(before_seq, limit)?.iter().map(|b| decode(b)).collect()
     }
 
     fn user(&self, id: &str) -> Result<Option<User>, StoreError> {
@@ -233,16 +205,8 @@ type IndexDefinition = redb::TableDefinition<'static, &'static str, &'static str
 macro_rules! impl_read {
     ($txn:ty, $inner:ident) => {
         impl Read for $txn {
-            fn raw_get(
-                &self,
-                table: TableDefinition,
-                key: &str,
-            ) -> Result<Option<Vec<u8>>, StoreError> {
-                Ok(self
-                    .$inner()
-                    .open_table(table)?
-                    .get(key)?
-                    .map(|v| v.value().to_vec()))
+            fn raw_get(&self, table: TableDefinition, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+                Ok(self.$inner().open_table(table)?.get(key)?.map(|v| v.value().to_vec()))
             }
 
             fn raw_all(&self, table: TableDefinition) -> Result<Vec<Vec<u8>>, StoreError> {
@@ -251,16 +215,8 @@ macro_rules! impl_read {
                 rows.map(|row| Ok(row?.1.value().to_vec())).collect()
             }
 
-            fn raw_index(
-                &self,
-                table: IndexDefinition,
-                key: &str,
-            ) -> Result<Option<String>, StoreError> {
-                Ok(self
-                    .$inner()
-                    .open_table(table)?
-                    .get(key)?
-                    .map(|v| v.value().to_string()))
+            fn raw_index(&self, table: IndexDefinition, key: &str) -> Result<Option<String>, StoreError> {
+                Ok(self.$inner().open_table(table)?.get(key)?.map(|v| v.value().to_string()))
             }
 
             fn raw_zone_records(&self, zone_id: &str) -> Result<Vec<Vec<u8>>, StoreError> {
@@ -277,16 +233,8 @@ macro_rules! impl_read {
                 Ok(out)
             }
 
-            fn raw_record(
-                &self,
-                zone_id: &str,
-                record_id: &str,
-            ) -> Result<Option<Vec<u8>>, StoreError> {
-                Ok(self
-                    .$inner()
-                    .open_table(RECORDS)?
-                    .get((zone_id, record_id))?
-                    .map(|v| v.value().to_vec()))
+            fn raw_record(&self, zone_id: &str, record_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+                Ok(self.$inner().open_table(RECORDS)?.get((zone_id, record_id))?.map(|v| v.value().to_vec()))
             }
 
             fn raw_named(&self, zone_id: &str, name: &str) -> Result<Vec<String>, StoreError> {
@@ -295,14 +243,9 @@ macro_rules! impl_read {
                 ids.map(|id| Ok(id?.value().to_string())).collect()
             }
 
-            fn raw_journal(
-                &self,
-                zone_id: &str,
-                after_serial: u32,
-            ) -> Result<Vec<Vec<u8>>, StoreError> {
+            fn raw_journal(&self, zone_id: &str, after_serial: u32) -> Result<Vec<Vec<u8>>, StoreError> {
                 let table = self.$inner().open_table(JOURNAL)?;
-                let rows =
-                    table.range((zone_id, after_serial.saturating_add(1))..=(zone_id, u32::MAX))?;
+                let rows = table.range((zone_id, after_serial.saturating_add(1))..=(zone_id, u32::MAX))?;
                 rows.map(|row| Ok(row?.1.value().to_vec())).collect()
             }
 
@@ -335,12 +278,8 @@ impl Txn {
     }
 
     pub fn put_zone(&mut self, zone: &Zone) -> Result<(), StoreError> {
-        self.0
-            .open_table(ZONES)?
-            .insert(zone.id.as_str(), encode(zone).as_slice())?;
-        self.0
-            .open_table(ZONE_DOMAINS)?
-            .insert(zone.domain.as_str(), zone.id.as_str())?;
+        self.0.open_table(ZONES)?.insert(zone.id.as_str(), encode(zone).as_slice())?;
+        self.0.open_table(ZONE_DOMAINS)?.insert(zone.domain.as_str(), zone.id.as_str())?;
         Ok(())
     }
 
@@ -350,54 +289,35 @@ impl Txn {
             self.delete_record(&record)?;
         }
         self.0.open_table(ZONES)?.remove(zone.id.as_str())?;
-        self.0
-            .open_table(ZONE_DOMAINS)?
-            .remove(zone.domain.as_str())?;
+        self.0.open_table(ZONE_DOMAINS)?.remove(zone.domain.as_str())?;
         let mut journal = self.0.open_table(JOURNAL)?;
-        journal.retain_in(
-            (zone.id.as_str(), 0)..=(zone.id.as_str(), u32::MAX),
-            |_, _| false,
-        )?;
+        journal.retain_in((zone.id.as_str(), 0)..=(zone.id.as_str(), u32::MAX), |_, _| false)?;
         Ok(())
     }
 
     /// Inserts or replaces a record; `previous` is its stored version when replacing.
-    pub fn put_record(
-        &mut self,
-        record: &Record,
-        previous: Option<&Record>,
-    ) -> Result<(), StoreError> {
+    pub fn put_record(&mut self, record: &Record, previous: Option<&Record>) -> Result<(), StoreError> {
         let (zone_id, id) = (record.zone_id.as_str(), record.id.as_str());
         let mut names = self.0.open_multimap_table(RECORD_NAMES)?;
         if let Some(old) = previous {
             names.remove((zone_id, old.data.name.as_str()), id)?;
         }
         names.insert((zone_id, record.data.name.as_str()), id)?;
-        self.0
-            .open_table(RECORDS)?
-            .insert((zone_id, id), encode(record).as_slice())?;
+        self.0.open_table(RECORDS)?.insert((zone_id, id), encode(record).as_slice())?;
         self.0.open_table(RECORD_ZONE)?.insert(id, zone_id)?;
         Ok(())
     }
 
     pub fn delete_record(&mut self, record: &Record) -> Result<(), StoreError> {
         let (zone_id, id) = (record.zone_id.as_str(), record.id.as_str());
-        self.0
-            .open_multimap_table(RECORD_NAMES)?
-            .remove((zone_id, record.data.name.as_str()), id)?;
+        self.0.open_multimap_table(RECORD_NAMES)?.remove((zone_id, record.data.name.as_str()), id)?;
         self.0.open_table(RECORDS)?.remove((zone_id, id))?;
         self.0.open_table(RECORD_ZONE)?.remove(id)?;
         Ok(())
     }
 
-    pub fn append_journal(
-        &mut self,
-        zone_id: &str,
-        entry: &JournalEntry,
-    ) -> Result<(), StoreError> {
-        self.0
-            .open_table(JOURNAL)?
-            .insert((zone_id, entry.to_serial), encode(entry).as_slice())?;
+    pub fn append_journal(&mut self, zone_id: &str, entry: &JournalEntry) -> Result<(), StoreError> {
+        self.0.open_table(JOURNAL)?.insert((zone_id, entry.to_serial), encode(entry).as_slice())?;
         Ok(())
     }
 
@@ -410,27 +330,19 @@ impl Txn {
     }
 
     pub fn put_user(&mut self, user: &User) -> Result<(), StoreError> {
-        self.0
-            .open_table(USERS)?
-            .insert(user.id.as_str(), encode(user).as_slice())?;
-        self.0
-            .open_table(USERNAMES)?
-            .insert(user.username.as_str(), user.id.as_str())?;
+        self.0.open_table(USERS)?.insert(user.id.as_str(), encode(user).as_slice())?;
+        self.0.open_table(USERNAMES)?.insert(user.username.as_str(), user.id.as_str())?;
         Ok(())
     }
 
     pub fn delete_user(&mut self, user: &User) -> Result<(), StoreError> {
         self.0.open_table(USERS)?.remove(user.id.as_str())?;
-        self.0
-            .open_table(USERNAMES)?
-            .remove(user.username.as_str())?;
+        self.0.open_table(USERNAMES)?.remove(user.username.as_str())?;
         Ok(())
     }
 
     pub fn put_token(&mut self, token: &Token) -> Result<(), StoreError> {
-        self.0
-            .open_table(TOKENS)?
-            .insert(token.id.as_str(), encode(token).as_slice())?;
+        self.0.open_table(TOKENS)?.insert(token.id.as_str(), encode(token).as_slice())?;
         Ok(())
     }
 }

@@ -19,8 +19,7 @@ pub const RECORDS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("
 /// record id → zone id, for the dialects' direct record routes.
 pub const RECORD_ZONE: TableDefinition<&str, &str> = TableDefinition::new("record_zone");
 /// (zone id, relative name) → record ids: the rule checks (CNAME alone, duplicates) read this.
-pub const RECORD_NAMES: MultimapTableDefinition<(&str, &str), &str> =
-    MultimapTableDefinition::new("record_names");
+pub const RECORD_NAMES: MultimapTableDefinition<(&str, &str), &str> = MultimapTableDefinition::new("record_names");
 /// (zone id, serial) → JournalEntry: the change that produced that serial (IXFR, history).
 pub const JOURNAL: TableDefinition<(&str, u32), &[u8]> = TableDefinition::new("journal");
 /// sequence number → AuditEntry.

@@ -20,33 +20,17 @@ fn every_bad_input_class_is_a_clear_error() {
         raw("POST", path, b"").error(400, "validation_error");
     }
     // Wrong JSON types: VPS.org says 400, PocketDNS 422 (its "Invalid DNS record format"); the field is named.
-    let vps_type = raw(
-        "POST",
-        &vps,
-        br#"{"record_type": "A", "name": "x", "value": "192.0.2.1", "ttl": "long"}"#,
-    );
+    let vps_type = raw("POST", &vps, br#"{"record_type": "A", "name": "x", "value": "192.0.2.1", "ttl": "long"}"#);
     assert_eq!(vps_type.error(400, "validation_error")["field"], "ttl");
-    let pocket_type = raw(
-        "POST",
-        &pocket,
-        br#"{"type": "A", "name": "x", "content": ["192.0.2.1"]}"#,
-    );
-    assert_eq!(
-        pocket_type.error(422, "unprocessable_entity")["field"],
-        "content"
-    );
+    let pocket_type = raw("POST", &pocket, br#"{"type": "A", "name": "x", "content": ["192.0.2.1"]}"#);
+    assert_eq!(pocket_type.error(422, "unprocessable_entity")["field"], "content");
     raw("POST", &pocket, b"[1, 2]").error(422, "unprocessable_entity");
     raw("POST", "/api/v1/dns-zones/", br#"{"domain": 42}"#).error(400, "validation_error");
-    raw(
-        "POST",
-        &pocket,
-        br#"{"type": "A", "name": "x", "content": "192.0.2.1", "ttl": 1e99}"#,
-    )
-    .error(422, "unprocessable_entity");
+    raw("POST", &pocket, br#"{"type": "A", "name": "x", "content": "192.0.2.1", "ttl": 1e99}"#)
+        .error(422, "unprocessable_entity");
     // Missing fields name themselves.
     assert_eq!(
-        raw("POST", &pocket, br#"{"name": "x", "content": "192.0.2.1"}"#)
-            .error(400, "validation_error")["field"],
+        raw("POST", &pocket, br#"{"name": "x", "content": "192.0.2.1"}"#).error(400, "validation_error")["field"],
         "type"
     );
     assert_eq!(
@@ -57,39 +41,19 @@ fn every_bad_input_class_is_a_clear_error() {
     let huge = format!("{{\"domain\": \"{}\"}}", "a".repeat(2 << 20));
     raw("POST", "/api/v1/dns-zones/", huge.as_bytes()).error(413, "payload_too_large");
     // Unknown ids, unknown routes and methods.
-    s.get("/api/v1/dns-zones/dom_nope/", &t)
-        .error(404, "not_found");
-    s.get("/api/v1/dns-records/rec_nope", &t)
-        .error(404, "not_found");
-    s.get("/api/v1/dns-zones/%00%ff/records", &t)
-        .error(404, "not_found");
-    s.get("/api/v1/domains/dom_nope/dns", &t)
-        .error(404, "not_found");
+    s.get("/api/v1/dns-zones/dom_nope/", &t).error(404, "not_found");
+    s.get("/api/v1/dns-records/rec_nope", &t).error(404, "not_found");
+    s.get("/api/v1/dns-zones/%00%ff/records", &t).error(404, "not_found");
+    s.get("/api/v1/domains/dom_nope/dns", &t).error(404, "not_found");
     s.get("/api/v1/no-such-thing", &t).error(404, "not_found");
-    s.request("PATCH", "/api/v1/dns-zones/", Some(&t), Some(b"{}"))
-        .error(405, "method_not_allowed");
+    s.request("PATCH", "/api/v1/dns-zones/", Some(&t), Some(b"{}")).error(405, "method_not_allowed");
     // Absurd query parameters.
-    s.get("/api/v1/dns-zones/?page=99999999999999999999999", &t)
-        .error(400, "validation_error");
-    s.get(
-        &format!("/api/v1/dns-records/?zone={}", "z".repeat(5000)),
-        &t,
-    )
-    .error(404, "not_found");
+    s.get("/api/v1/dns-zones/?page=99999999999999999999999", &t).error(400, "validation_error");
+    s.get(&format!("/api/v1/dns-records/?zone={}", "z".repeat(5000)), &t).error(404, "not_found");
 
     let after = s.get(&format!("/api/v1/dns-zones/{z}/"), &t);
-    assert_eq!(
-        after.body["record_count"], 0,
-        "no rejected request wrote anything: {}",
-        after.text
-    );
-    assert_eq!(
-        s.get("/api/v1/dns-zones/", &t)
-            .body
-            .as_array()
-            .map(Vec::len),
-        Some(1)
-    );
+    assert_eq!(after.body["record_count"], 0, "no rejected request wrote anything: {}", after.text);
+    assert_eq!(s.get("/api/v1/dns-zones/", &t).body.as_array().map(Vec::len), Some(1));
 }
 
 #[test]
@@ -97,26 +61,13 @@ fn everything_survives_a_restart() {
     let s = Server::start();
     let t = s.user_token("durable", &[], &[]);
     let z = s.zone(&t, "example.com");
-    let rec = s.post(
-        &format!("/api/v1/domains/{z}/dns"),
-        &t,
-        json!({"type": "TXT", "name": "@", "content": "hello"}),
-    );
+    let rec = s.post(&format!("/api/v1/domains/{z}/dns"), &t, json!({"type": "TXT", "name": "@", "content": "hello"}));
     assert_eq!(rec.status, 201);
     let before = s.get(&format!("/api/v1/dns-zones/{z}/"), &t).body;
 
     let s = s.restart();
     let after = s.get(&format!("/api/v1/dns-zones/{z}/"), &t);
-    assert_eq!(
-        after.status, 200,
-        "the token still works after a restart: {}",
-        after.text
-    );
+    assert_eq!(after.status, 200, "the token still works after a restart: {}", after.text);
     assert_eq!(after.body, before);
-    assert_eq!(
-        s.get("/api/v1/tokens?all=true", &s.admin_token).body["tokens"]
-            .as_array()
-            .map(Vec::len),
-        Some(2)
-    );
+    assert_eq!(s.get("/api/v1/tokens?all=true", &s.admin_token).body["tokens"].as_array().map(Vec::len), Some(2));
 }

@@ -5,10 +5,7 @@ use serde_json::{Value, json};
 use crate::support::Server;
 
 fn record_fields(r: &Value) -> Vec<&str> {
-    let mut keys: Vec<&str> = r
-        .as_object()
-        .map(|o| o.keys().map(String::as_str).collect())
-        .unwrap_or_default();
+    let mut keys: Vec<&str> = r.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
     keys.sort();
     keys
 }
@@ -27,19 +24,11 @@ fn zone_lifecycle_follows_the_document() {
     assert_eq!(zone["record_count"], 0);
     assert_eq!(zone["records"], json!([]));
     let created_at = zone["created_at"].as_str().unwrap_or_default();
-    assert!(
-        created_at.len() == 20 && created_at.ends_with('Z'),
-        "{created_at}"
-    );
+    assert!(created_at.len() == 20 && created_at.ends_with('Z'), "{created_at}");
     let id = zone["uuid"].as_str().unwrap_or_default().to_string();
 
     // Already existing or invalid: 400.
-    s.post(
-        "/api/v1/dns-zones/",
-        &t,
-        json!({"domain": "NewDomain.com."}),
-    )
-    .error(400, "validation_error");
+    s.post("/api/v1/dns-zones/", &t, json!({"domain": "NewDomain.com."})).error(400, "validation_error");
     let bad = s.post("/api/v1/dns-zones/", &t, json!({"domain": "not a domain"}));
     assert_eq!(bad.error(400, "validation_error")["field"], "domain");
 
@@ -47,13 +36,7 @@ fn zone_lifecycle_follows_the_document() {
     s.zone(&t, "myapp.io");
     let list = s.get("/api/v1/dns-zones/", &t);
     assert_eq!(list.status, 200);
-    let domains: Vec<&str> = list
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|z| z["domain"].as_str().unwrap())
-        .collect();
+    let domains: Vec<&str> = list.body.as_array().unwrap().iter().map(|z| z["domain"].as_str().unwrap()).collect();
     assert_eq!(domains, ["myapp.io", "newdomain.com"]);
     assert!(list.body[0].get("records").is_none());
     let filtered = s.get("/api/v1/dns-zones/?domain=myapp.io", &t);
@@ -69,16 +52,7 @@ fn zone_lifecycle_follows_the_document() {
     assert_eq!(rec.status, 201, "{}", rec.text);
     assert_eq!(
         record_fields(&rec.body),
-        [
-            "created_at",
-            "name",
-            "priority",
-            "record_type",
-            "ttl",
-            "uuid",
-            "value",
-            "zone"
-        ]
+        ["created_at", "name", "priority", "record_type", "ttl", "uuid", "value", "zone"]
     );
     assert_eq!(rec.body["priority"], Value::Null);
     let mx = s.post(
@@ -93,30 +67,15 @@ fn zone_lifecycle_follows_the_document() {
     assert_eq!(detail.status, 200);
     assert_eq!(detail.body["record_count"], 2);
     assert_eq!(detail.body["records"].as_array().map(Vec::len), Some(2));
-    assert!(
-        detail.body["serial"]
-            .as_u64()
-            .is_some_and(|s| s > 2_000_000_000)
-    );
+    assert!(detail.body["serial"].as_u64().is_some_and(|s| s > 2_000_000_000));
     let nested = s.get(&format!("/api/v1/dns-zones/{id}/records/"), &t);
     assert_eq!(nested.body.as_array().map(Vec::len), Some(2));
 
     // JÊBIRIN: 204, then 404.
     let gone = s.delete(&format!("/api/v1/dns-zones/{id}/"), &t);
     assert_eq!((gone.status, gone.text.as_str()), (204, ""));
-    s.get(&format!("/api/v1/dns-zones/{id}/"), &t)
-        .error(404, "not_found");
-    assert_eq!(
-        s.get(
-            &format!(
-                "/api/v1/dns-records/{}/",
-                rec.body["uuid"].as_str().unwrap()
-            ),
-            &t
-        )
-        .status,
-        404
-    );
+    s.get(&format!("/api/v1/dns-zones/{id}/"), &t).error(404, "not_found");
+    assert_eq!(s.get(&format!("/api/v1/dns-records/{}/", rec.body["uuid"].as_str().unwrap()), &t).status, 404);
 }
 
 #[test]
@@ -130,67 +89,25 @@ fn records_direct_access_and_filters() {
         assert_eq!(r.status, 201, "{}", r.text);
         r.body["uuid"].as_str().unwrap().to_string()
     };
-    let www = add(
-        &a,
-        json!({"record_type": "A", "name": "www", "value": "192.0.2.1"}),
-    );
-    add(
-        &a,
-        json!({"record_type": "TXT", "name": "@", "value": "v=spf1 include:_spf.google.com ~all"}),
-    );
-    add(
-        &b,
-        json!({"record_type": "AAAA", "name": "@", "value": "2001:0db8::1"}),
-    );
-    add(
-        &b,
-        json!({"record_type": "CAA", "name": "@", "value": "0 issue \"letsencrypt.org\""}),
-    );
-    let srv = add(
-        &a,
-        json!({"record_type": "SRV", "name": "_sip._tcp", "value": "10 5060 sip.example.com", "priority": 10}),
-    );
+    let www = add(&a, json!({"record_type": "A", "name": "www", "value": "192.0.2.1"}));
+    add(&a, json!({"record_type": "TXT", "name": "@", "value": "v=spf1 include:_spf.google.com ~all"}));
+    add(&b, json!({"record_type": "AAAA", "name": "@", "value": "2001:0db8::1"}));
+    add(&b, json!({"record_type": "CAA", "name": "@", "value": "0 issue \"letsencrypt.org\""}));
+    let srv =
+        add(&a, json!({"record_type": "SRV", "name": "_sip._tcp", "value": "10 5060 sip.example.com", "priority": 10}));
 
-    assert_eq!(
-        s.get("/api/v1/dns-records/", &t)
-            .body
-            .as_array()
-            .map(Vec::len),
-        Some(5)
-    );
-    assert_eq!(
-        s.get(&format!("/api/v1/dns-records/?zone={b}"), &t)
-            .body
-            .as_array()
-            .map(Vec::len),
-        Some(2)
-    );
+    assert_eq!(s.get("/api/v1/dns-records/", &t).body.as_array().map(Vec::len), Some(5));
+    assert_eq!(s.get(&format!("/api/v1/dns-records/?zone={b}"), &t).body.as_array().map(Vec::len), Some(2));
     let aaaa = s.get("/api/v1/dns-records?record_type=AAAA", &t);
     assert_eq!(aaaa.body.as_array().map(Vec::len), Some(1));
-    assert_eq!(
-        aaaa.body[0]["value"], "2001:db8::1",
-        "addresses are stored canonically"
-    );
-    s.get("/api/v1/dns-records/?record_type=BOGUS", &t)
-        .error(400, "validation_error");
+    assert_eq!(aaaa.body[0]["value"], "2001:db8::1", "addresses are stored canonically");
+    s.get("/api/v1/dns-records/?record_type=BOGUS", &t).error(400, "validation_error");
 
     // GET, PATCH (the document's TTL example), PUT, DELETE on /dns-records/{uuid}/.
+    assert_eq!(s.get(&format!("/api/v1/dns-records/{www}/"), &t).body["value"], "192.0.2.1");
+    let patched = s.send("PATCH", &format!("/api/v1/dns-records/{www}/"), &t, json!({"ttl": 1800}));
     assert_eq!(
-        s.get(&format!("/api/v1/dns-records/{www}/"), &t).body["value"],
-        "192.0.2.1"
-    );
-    let patched = s.send(
-        "PATCH",
-        &format!("/api/v1/dns-records/{www}/"),
-        &t,
-        json!({"ttl": 1800}),
-    );
-    assert_eq!(
-        (
-            patched.status,
-            patched.body["ttl"].as_u64(),
-            patched.body["value"].as_str()
-        ),
+        (patched.status, patched.body["ttl"].as_u64(), patched.body["value"].as_str()),
         (200, Some(1800), Some("192.0.2.1"))
     );
     let put = s.send(
@@ -205,27 +122,15 @@ fn records_direct_access_and_filters() {
         (Some("CNAME"), Some(3600)),
         "PUT replaces the whole record"
     );
-    let incomplete = s.send(
-        "PUT",
-        &format!("/api/v1/dns-records/{www}/"),
-        &t,
-        json!({"ttl": 600}),
-    );
-    assert_eq!(
-        incomplete.error(400, "validation_error")["field"],
-        "record_type"
-    );
+    let incomplete = s.send("PUT", &format!("/api/v1/dns-records/{www}/"), &t, json!({"ttl": 600}));
+    assert_eq!(incomplete.error(400, "validation_error")["field"], "record_type");
     let srv_body = s.get(&format!("/api/v1/dns-records/{srv}/"), &t).body;
     assert_eq!(
         (srv_body["value"].as_str(), srv_body["priority"].as_u64()),
         (Some("10 5060 sip.example.com"), Some(10))
     );
-    assert_eq!(
-        s.delete(&format!("/api/v1/dns-records/{www}/"), &t).status,
-        204
-    );
-    s.delete(&format!("/api/v1/dns-records/{www}/"), &t)
-        .error(404, "not_found");
+    assert_eq!(s.delete(&format!("/api/v1/dns-records/{www}/"), &t).status, 204);
+    s.delete(&format!("/api/v1/dns-records/{www}/"), &t).error(404, "not_found");
 }
 
 #[test]
@@ -254,14 +159,8 @@ fn documented_error_example_is_exact() {
         &t,
         json!({"record_type": "LOC", "name": "x", "value": "1"}),
     );
-    let detail = bad_type.error(400, "validation_error")["detail"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert!(
-        detail.contains("A, AAAA, CNAME, MX, TXT, SRV, NS, CAA, PTR"),
-        "{detail}"
-    );
+    let detail = bad_type.error(400, "validation_error")["detail"].as_str().unwrap().to_string();
+    assert!(detail.contains("A, AAAA, CNAME, MX, TXT, SRV, NS, CAA, PTR"), "{detail}");
 }
 
 #[test]
@@ -277,54 +176,23 @@ fn pagination_slices_with_link_and_total() {
         );
         assert_eq!(r.status, 201);
     }
-    let page = s.get(
-        &format!("/api/v1/dns-zones/{z}/records/?page=2&page_size=3"),
-        &t,
-    );
+    let page = s.get(&format!("/api/v1/dns-zones/{z}/records/?page=2&page_size=3"), &t);
     assert_eq!(page.status, 200);
-    let names: Vec<&str> = page
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = page.body.as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["h3", "h4", "h5"], "creation order");
     assert_eq!(page.header("X-Total-Count"), Some("7"));
     let link = page.header("Link").unwrap_or_default();
     assert!(
-        link.contains("page=3&page_size=3>; rel=\"next\"")
-            && link.contains("page=1&page_size=3>; rel=\"prev\""),
+        link.contains("page=3&page_size=3>; rel=\"next\"") && link.contains("page=1&page_size=3>; rel=\"prev\""),
         "{link}"
     );
-    let last = s.get(
-        &format!("/api/v1/dns-records/?zone={z}&page=3&page_size=3"),
-        &t,
-    );
+    let last = s.get(&format!("/api/v1/dns-records/?zone={z}&page=3&page_size=3"), &t);
     assert_eq!(last.body.as_array().map(Vec::len), Some(1));
-    assert!(
-        !last
-            .header("Link")
-            .unwrap_or_default()
-            .contains("rel=\"next\"")
-    );
+    assert!(!last.header("Link").unwrap_or_default().contains("rel=\"next\""));
     let whole = s.get(&format!("/api/v1/dns-zones/{z}/records"), &t);
-    assert_eq!(
-        (
-            whole.body.as_array().map(Vec::len),
-            whole.header("X-Total-Count")
-        ),
-        (Some(7), None)
-    );
-    for bad in [
-        "page=0",
-        "page=abc",
-        "page_size=100000",
-        "page=-1",
-        "page_size=0",
-    ] {
-        s.get(&format!("/api/v1/dns-zones/{z}/records/?{bad}"), &t)
-            .error(400, "validation_error");
+    assert_eq!((whole.body.as_array().map(Vec::len), whole.header("X-Total-Count")), (Some(7), None));
+    for bad in ["page=0", "page=abc", "page_size=100000", "page=-1", "page_size=0"] {
+        s.get(&format!("/api/v1/dns-zones/{z}/records/?{bad}"), &t).error(400, "validation_error");
     }
 }
 
@@ -334,93 +202,41 @@ fn record_rules_are_enforced() {
     let t = s.user_token("vps-rules", &[], &[]);
     let z = s.zone(&t, "Bücher.example");
     let zone = s.get(&format!("/api/v1/dns-zones/{z}"), &t);
-    assert_eq!(
-        zone.body["domain"], "xn--bcher-kva.example",
-        "IDNs are stored as A-labels"
-    );
+    assert_eq!(zone.body["domain"], "xn--bcher-kva.example", "IDNs are stored as A-labels");
     let path = format!("/api/v1/dns-zones/{z}/records/");
     let add = |body: Value| s.post(&path, &t, body);
 
     assert_eq!(
-        add(
-            json!({"record_type": "A", "name": "www.xn--bcher-kva.example.", "value": "192.0.2.1"})
-        )
-        .body["name"],
+        add(json!({"record_type": "A", "name": "www.xn--bcher-kva.example.", "value": "192.0.2.1"})).body["name"],
         "www"
     );
-    assert_eq!(
-        add(json!({"record_type": "TXT", "name": "_dmarc", "value": "v=DMARC1; p=none"})).status,
-        201
-    );
-    assert_eq!(
-        add(json!({"record_type": "A", "name": "*.dev", "value": "192.0.2.9"})).status,
-        201
-    );
+    assert_eq!(add(json!({"record_type": "TXT", "name": "_dmarc", "value": "v=DMARC1; p=none"})).status, 201);
+    assert_eq!(add(json!({"record_type": "A", "name": "*.dev", "value": "192.0.2.9"})).status, 201);
     let long_txt = "k=".to_string() + &"a".repeat(700);
     let txt = add(json!({"record_type": "TXT", "name": "dkim._domainkey", "value": long_txt}));
-    assert_eq!(
-        txt.body["value"].as_str().map(str::len),
-        Some(702),
-        "TXT longer than 255 bytes is accepted"
-    );
+    assert_eq!(txt.body["value"].as_str().map(str::len), Some(702), "TXT longer than 255 bytes is accepted");
 
     // A duplicate is a conflict; a CNAME stands alone and never at the apex.
-    add(json!({"record_type": "A", "name": "www", "value": "192.0.2.1", "ttl": 600}))
-        .error(409, "conflict");
-    add(json!({"record_type": "CNAME", "name": "www", "value": "example.net"}))
-        .error(409, "conflict");
+    add(json!({"record_type": "A", "name": "www", "value": "192.0.2.1", "ttl": 600})).error(409, "conflict");
+    add(json!({"record_type": "CNAME", "name": "www", "value": "example.net"})).error(409, "conflict");
     assert_eq!(
-        add(json!({"record_type": "CNAME", "name": "@", "value": "example.net"}))
-            .error(400, "validation_error")["field"],
+        add(json!({"record_type": "CNAME", "name": "@", "value": "example.net"})).error(400, "validation_error")["field"],
         "name"
     );
-    assert_eq!(
-        add(json!({"record_type": "CNAME", "name": "blog", "value": "example.net"})).status,
-        201
-    );
+    assert_eq!(add(json!({"record_type": "CNAME", "name": "blog", "value": "example.net"})).status, 201);
     add(json!({"record_type": "TXT", "name": "blog", "value": "x"})).error(409, "conflict");
 
     for (body, field) in [
-        (
-            json!({"record_type": "A", "name": "www.other.com.", "value": "192.0.2.1"}),
-            "name",
-        ),
-        (
-            json!({"record_type": "A", "name": "-bad", "value": "192.0.2.1"}),
-            "name",
-        ),
-        (
-            json!({"record_type": "A", "name": "a".repeat(64), "value": "192.0.2.1"}),
-            "name",
-        ),
-        (
-            json!({"record_type": "A", "name": "x", "value": "192.0.2.1", "ttl": 59}),
-            "ttl",
-        ),
-        (
-            json!({"record_type": "A", "name": "x", "value": "192.0.2.1", "ttl": 86401}),
-            "ttl",
-        ),
-        (
-            json!({"record_type": "AAAA", "name": "x", "value": "192.0.2.1"}),
-            "value",
-        ),
-        (
-            json!({"record_type": "NS", "name": "sub", "value": "not a host"}),
-            "value",
-        ),
-        (
-            json!({"record_type": "SRV", "name": "_x._tcp", "value": "5 5060 sip.example.com"}),
-            "priority",
-        ),
-        (
-            json!({"record_type": "CAA", "name": "@", "value": "0 issue"}),
-            "value",
-        ),
-        (
-            json!({"record_type": "MX", "name": "@", "value": "mail.example.com", "priority": 70000}),
-            "priority",
-        ),
+        (json!({"record_type": "A", "name": "www.other.com.", "value": "192.0.2.1"}), "name"),
+        (json!({"record_type": "A", "name": "-bad", "value": "192.0.2.1"}), "name"),
+        (json!({"record_type": "A", "name": "a".repeat(64), "value": "192.0.2.1"}), "name"),
+        (json!({"record_type": "A", "name": "x", "value": "192.0.2.1", "ttl": 59}), "ttl"),
+        (json!({"record_type": "A", "name": "x", "value": "192.0.2.1", "ttl": 86401}), "ttl"),
+        (json!({"record_type": "AAAA", "name": "x", "value": "192.0.2.1"}), "value"),
+        (json!({"record_type": "NS", "name": "sub", "value": "not a host"}), "value"),
+        (json!({"record_type": "SRV", "name": "_x._tcp", "value": "5 5060 sip.example.com"}), "priority"),
+        (json!({"record_type": "CAA", "name": "@", "value": "0 issue"}), "value"),
+        (json!({"record_type": "MX", "name": "@", "value": "mail.example.com", "priority": 70000}), "priority"),
     ] {
         let r = add(body.clone());
         assert_eq!(r.error(400, "validation_error")["field"], field, "{body}");

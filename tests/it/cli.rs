@@ -30,56 +30,31 @@ fn offline_user_and_token_commands() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("cli.redb");
     let (ok, password, _) = run(nsbox(&data).args(["user", "add", "ops"]));
-    assert!(
-        ok && password.trim().len() >= 10,
-        "a generated password is printed: {password}"
-    );
+    assert!(ok && password.trim().len() >= 10, "a generated password is printed: {password}");
     let (ok, _, err) = run(nsbox(&data).args(["user", "add", "ops"]));
     assert!(!ok && err.contains("already exists"), "{err}");
     let (ok, out, err) = run(nsbox(&data).args([
-        "token", "create", "--user", "ops", "--name", "deploy", "--scope", "dns:read", "--scope",
-        "dns:list", "--style", "sk_live",
+        "token", "create", "--user", "ops", "--name", "deploy", "--scope", "dns:read", "--scope", "dns:list",
+        "--style", "sk_live",
     ]));
     assert!(ok, "{err}");
     let token = out.trim().to_string();
-    assert!(
-        token.starts_with("sk_live_") && !token.contains(char::is_whitespace),
-        "only the token on stdout: {out}"
-    );
+    assert!(token.starts_with("sk_live_") && !token.contains(char::is_whitespace), "only the token on stdout: {out}");
     let (ok, list, _) = run(nsbox(&data).args(["token", "list"]));
-    assert!(
-        ok && list.contains("deploy")
-            && list.contains("dns:list,dns:read")
-            && !list.contains(&token),
-        "{list}"
-    );
-    let id = list
-        .lines()
-        .find(|l| l.contains("deploy"))
-        .and_then(|l| l.split_whitespace().next())
-        .unwrap()
-        .to_string();
+    assert!(ok && list.contains("deploy") && list.contains("dns:list,dns:read") && !list.contains(&token), "{list}");
+    let id = list.lines().find(|l| l.contains("deploy")).and_then(|l| l.split_whitespace().next()).unwrap().to_string();
 
     // The file holds no secret in the clear.
     let bytes = std::fs::read(&data).unwrap();
     let secret = token.rsplit('_').next().unwrap();
     assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()));
-    assert!(
-        !bytes
-            .windows(password.trim().len())
-            .any(|w| w == password.trim().as_bytes())
-    );
+    assert!(!bytes.windows(password.trim().len()).any(|w| w == password.trim().as_bytes()));
 
     let (ok, _, err) = run(nsbox(&data).args(["token", "revoke", &id]));
     assert!(ok, "{err}");
     let (_, list, _) = run(nsbox(&data).args(["token", "list"]));
-    assert!(
-        list.lines()
-            .any(|l| l.contains("deploy") && l.contains("true")),
-        "{list}"
-    );
-    let (ok, _, err) =
-        run(nsbox(&data).args(["token", "create", "--user", "nobody", "--name", "x"]));
+    assert!(list.lines().any(|l| l.contains("deploy") && l.contains("true")), "{list}");
+    let (ok, _, err) = run(nsbox(&data).args(["token", "create", "--user", "nobody", "--name", "x"]));
     assert!(!ok && err.contains("not found"), "{err}");
 }
 
@@ -95,10 +70,7 @@ fn first_serve_creates_admin_once_and_the_file_is_exclusive() {
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let first = lines.next().and_then(Result::ok).unwrap_or_default();
-    assert!(
-        first.starts_with("Created user 'admin' with password: "),
-        "{first}"
-    );
+    assert!(first.starts_with("Created user 'admin' with password: "), "{first}");
 
     // A second process on the same file fails at once with a clear message.
     let started = Instant::now();
@@ -108,10 +80,7 @@ fn first_serve_creates_admin_once_and_the_file_is_exclusive() {
     let (ok, _, err) = run(nsbox(&data).args(["token", "list"]));
     assert!(!ok && err.contains("already in use"), "{err}");
 
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status();
+    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
     let status = child.wait().unwrap();
     assert!(status.success(), "SIGTERM stops cleanly: {status}");
     let again = nsbox(&data)
@@ -121,15 +90,9 @@ fn first_serve_creates_admin_once_and_the_file_is_exclusive() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(500));
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(again.id().to_string())
-        .status();
+    let _ = Command::new("kill").arg("-TERM").arg(again.id().to_string()).status();
     let out = again.wait_with_output().unwrap();
-    assert!(
-        String::from_utf8_lossy(&out.stdout).is_empty(),
-        "the password is printed only on the first start"
-    );
+    assert!(String::from_utf8_lossy(&out.stdout).is_empty(), "the password is printed only on the first start");
 }
 
 #[test]

@@ -5,4 +5,6 @@ mod api_input;
 mod api_pocket;
 mod api_vps;
 mod cli;
+mod dig;
+mod dns;
 mod support;

@@ -13,6 +13,8 @@ pub const ADMIN_PASSWORD: &str = "admin-password-123";
 pub struct Server {
     handle: Option<Handle>,
     pub base: String,
+    /// The nameserver's address (UDP and TCP).
+    pub dns: std::net::SocketAddr,
     pub data: PathBuf,
     pub config: ServeConfig,
     pub admin_token: String,
@@ -28,21 +30,14 @@ pub struct Resp {
 
 impl Resp {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     /// Asserts the documented error shape and returns it.
     pub fn error(&self, status: u16, code: &str) -> &Value {
         assert_eq!(self.status, status, "{}", self.text);
         assert_eq!(self.body["error_code"], code, "{}", self.text);
-        assert!(
-            self.body["detail"].as_str().is_some_and(|d| !d.is_empty()),
-            "{}",
-            self.text
-        );
+        assert!(self.body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{}", self.text);
         assert!(self.body.get("field").is_some(), "{}", self.text);
         &self.body
     }
@@ -66,33 +61,18 @@ impl Server {
         admin_token: Option<String>,
     ) -> Server {
         let service = app::open_service(&data, &config).expect("open service");
-        service
-            .bootstrap_admin(Some(ADMIN_PASSWORD.into()))
-            .expect("bootstrap");
+        service.bootstrap_admin(Some(ADMIN_PASSWORD.into())).expect("bootstrap");
         let admin_token = admin_token.unwrap_or_else(|| {
             let admin = service.find_user("admin").expect("admin exists");
-            let new = NewToken {
-                label: "test admin".into(),
-                ..NewToken::default()
-            };
-            service
-                .create_token(&Actor::user(&admin, "test"), new)
-                .expect("admin token")
-                .1
+            let new = NewToken { label: "test admin".into(), ..NewToken::default() };
+            service.create_token(&Actor::user(&admin, "test"), new).expect("admin token").1
         });
-        let listeners = Listeners {
-            http: TcpListener::bind("127.0.0.1:0").expect("bind"),
-        };
+        let dns = nsbox::dns::Listener::bind("127.0.0.1:0".parse().expect("addr")).expect("bind dns");
+        let listeners = Listeners { http: TcpListener::bind("127.0.0.1:0").expect("bind"), dns: vec![dns] };
         let handle = app::start(service, &config, listeners).expect("start");
         let base = format!("http://{}", handle.http_addr);
-        Server {
-            handle: Some(handle),
-            base,
-            data,
-            config,
-            admin_token,
-            _dir: dir,
-        }
+        let dns = handle.dns_addrs[0];
+        Server { handle: Some(handle), base, dns, data, config, admin_token, _dir: dir }
     }
 
     /// Stops the server and starts a new one on the same data file.
@@ -100,21 +80,10 @@ impl Server {
         if let Some(handle) = self.handle.take() {
             handle.stop().expect("stop");
         }
-        Self::open(
-            self.config.clone(),
-            self.data.clone(),
-            self._dir.clone(),
-            Some(self.admin_token.clone()),
-        )
+        Self::open(self.config.clone(), self.data.clone(), self._dir.clone(), Some(self.admin_token.clone()))
     }
 
-    pub fn request(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<&[u8]>,
-    ) -> Resp {
+    pub fn request(&self, method: &str, path: &str, token: Option<&str>, body: Option<&[u8]>) -> Resp {
         let mut req = ureq::request(method, &format!("{}{}", self.base, path));
         if let Some(t) = token {
             req = req.set("Authorization", &format!("Bearer {t}"));
@@ -136,12 +105,7 @@ impl Server {
             .collect();
         let text = response.into_string().unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp {
-            status,
-            body,
-            text,
-            headers,
-        }
+        Resp { status, body, text, headers }
     }
 
     pub fn get(&self, path: &str, token: &str) -> Resp {
@@ -163,17 +127,12 @@ impl Server {
     /// A new user (through the admin API) and a token for it with these scopes (all if empty).
     pub fn user_token(&self, username: &str, scopes: &[&str], zones: &[&str]) -> String {
         let users = self.get("/api/v1/users", &self.admin_token);
-        let existing = users.body["users"]
-            .as_array()
-            .and_then(|u| u.iter().find(|u| u["username"] == username).cloned());
+        let existing =
+            users.body["users"].as_array().and_then(|u| u.iter().find(|u| u["username"] == username).cloned());
         let user_id = match existing {
             Some(u) => u["id"].as_str().unwrap_or_default().to_string(),
             None => {
-                let created = self.post(
-                    "/api/v1/users",
-                    &self.admin_token,
-                    json!({"username": username}),
-                );
+                let created = self.post("/api/v1/users", &self.admin_token, json!({"username": username}));
                 assert_eq!(created.status, 201, "{}", created.text);
                 created.body["id"].as_str().unwrap_or_default().to_string()
             }

@@ -45,16 +45,10 @@ struct NewUser {
 
 /// Creates a user; a generated password is returned once.
 pub async fn create_user(svc: web::Data<Service>, caller: Caller, body: web::Bytes) -> ApiResult {
-    let NewUser {
-        username,
-        password,
-        admin,
-    } = parse_json(&body, Dialect::Vps)?;
-    let username = username
-        .ok_or_else(|| ValidationError::new("username", "The field 'username' is required"))?;
+    let NewUser { username, password, admin } = parse_json(&body, Dialect::Vps)?;
+    let username = username.ok_or_else(|| ValidationError::new("username", "The field 'username' is required"))?;
     let generated = password.is_none();
-    let (user, password) =
-        blocking(move || svc.create_user(&caller, &username, password, admin)).await?;
+    let (user, password) = blocking(move || svc.create_user(&caller, &username, password, admin)).await?;
     let mut view = user_view(&user);
     if generated {
         view["password"] = json!(password);
@@ -62,16 +56,9 @@ pub async fn create_user(svc: web::Data<Service>, caller: Caller, body: web::Byt
     Ok(HttpResponse::Created().json(view))
 }
 
-pub async fn get_user(
-    svc: web::Data<Service>,
-    caller: Caller,
-    path: web::Path<String>,
-) -> ApiResult {
+pub async fn get_user(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
     let users = blocking(move || svc.list_users(&caller)).await?;
-    let user = users
-        .iter()
-        .find(|u| u.id == *path)
-        .ok_or(crate::service::Error::NotFound("User"))?;
+    let user = users.iter().find(|u| u.id == *path).ok_or(crate::service::Error::NotFound("User"))?;
     Ok(HttpResponse::Ok().json(user_view(user)))
 }
 
@@ -88,25 +75,13 @@ pub async fn update_user(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> ApiResult {
-    let UserPatch {
-        admin,
-        disabled,
-        password,
-    } = parse_json(&body, Dialect::Vps)?;
-    let change = UserChange {
-        admin,
-        disabled,
-        password,
-    };
+    let UserPatch { admin, disabled, password } = parse_json(&body, Dialect::Vps)?;
+    let change = UserChange { admin, disabled, password };
     let user = blocking(move || svc.update_user(&caller, &path, change)).await?;
     Ok(HttpResponse::Ok().json(user_view(&user)))
 }
 
-pub async fn delete_user(
-    svc: web::Data<Service>,
-    caller: Caller,
-    path: web::Path<String>,
-) -> ApiResult {
+pub async fn delete_user(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
     blocking(move || svc.delete_user(&caller, &path)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -117,14 +92,9 @@ pub struct TokenQuery {
     all: bool,
 }
 
-pub async fn list_tokens(
-    svc: web::Data<Service>,
-    caller: Caller,
-    query: web::Query<TokenQuery>,
-) -> ApiResult {
+pub async fn list_tokens(svc: web::Data<Service>, caller: Caller, query: web::Query<TokenQuery>) -> ApiResult {
     let tokens = blocking(move || svc.list_tokens(&caller, query.all)).await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"tokens": tokens.iter().map(token_view).collect::<Vec<_>>()})))
+    Ok(HttpResponse::Ok().json(json!({"tokens": tokens.iter().map(token_view).collect::<Vec<_>>()})))
 }
 
 #[derive(Deserialize)]
@@ -143,17 +113,8 @@ pub async fn create_token(svc: web::Data<Service>, caller: Caller, body: web::By
     let b: NewTokenBody = parse_json(&body, Dialect::Vps)?;
     let new = NewToken {
         label: b.name.unwrap_or_default(),
-        style: b
-            .style
-            .as_deref()
-            .map(str::parse)
-            .transpose()?
-            .unwrap_or(TokenStyle::Vps),
-        scopes: b
-            .scopes
-            .iter()
-            .map(|s| s.parse::<Scope>())
-            .collect::<Result<_, _>>()?,
+        style: b.style.as_deref().map(str::parse).transpose()?.unwrap_or(TokenStyle::Vps),
+        scopes: b.scopes.iter().map(|s| s.parse::<Scope>()).collect::<Result<_, _>>()?,
         zones: b.zones,
         user_id: b.user_id,
     };
@@ -163,11 +124,7 @@ pub async fn create_token(svc: web::Data<Service>, caller: Caller, body: web::By
     Ok(HttpResponse::Created().json(view))
 }
 
-pub async fn revoke_token(
-    svc: web::Data<Service>,
-    caller: Caller,
-    path: web::Path<String>,
-) -> ApiResult {
+pub async fn revoke_token(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
     blocking(move || svc.revoke_token(&caller, &path)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

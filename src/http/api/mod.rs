@@ -30,9 +30,7 @@ impl From<ValidationError> for ApiError {
 
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(_: actix_web::error::BlockingError) -> Self {
-        ApiError(Error::Storage(crate::store::StoreError::Corrupt(
-            "worker pool unavailable".into(),
-        )))
+        ApiError(Error::Storage(crate::store::StoreError::Corrupt("worker pool unavailable".into())))
     }
 }
 
@@ -43,25 +41,14 @@ struct ErrorBody<'a> {
     field: Option<&'a str>,
 }
 
-fn error_response(
-    status: StatusCode,
-    code: &str,
-    detail: &str,
-    field: Option<&str>,
-) -> HttpResponse {
-    HttpResponse::build(status).json(ErrorBody {
-        detail,
-        error_code: code,
-        field,
-    })
+fn error_response(status: StatusCode, code: &str, detail: &str, field: Option<&str>) -> HttpResponse {
+    HttpResponse::build(status).json(ErrorBody { detail, error_code: code, field })
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match &self.0 {
-            Error::Validation(v) if v.code == "unprocessable_entity" => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            Error::Validation(v) if v.code == "unprocessable_entity" => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Validation(_) => StatusCode::BAD_REQUEST,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Conflict(_) => StatusCode::CONFLICT,
@@ -93,15 +80,11 @@ impl ResponseError for ApiError {
         let mut response = error_response(status, code, &detail, field);
         match &self.0 {
             Error::Unauthorized => {
-                response
-                    .headers_mut()
-                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
             Error::RateLimited(status) => {
                 super::auth::set_rate_headers(response.headers_mut(), status);
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(status.retry_after()));
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(status.retry_after()));
             }
             _ => {}
         }
@@ -121,29 +104,19 @@ pub enum Dialect {
 }
 
 /// Parses a JSON body: syntax errors (and invalid UTF-8) are 400; a wrong shape names the field.
-pub fn parse_json<T: DeserializeOwned>(
-    body: &[u8],
-    dialect: Dialect,
-) -> Result<T, ValidationError> {
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| ValidationError::general(format!("Malformed JSON body: {e}")))?;
+pub fn parse_json<T: DeserializeOwned>(body: &[u8], dialect: Dialect) -> Result<T, ValidationError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| ValidationError::general(format!("Malformed JSON body: {e}")))?;
     from_value(value, dialect)
 }
 
-pub fn from_value<T: DeserializeOwned>(
-    value: serde_json::Value,
-    dialect: Dialect,
-) -> Result<T, ValidationError> {
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value, dialect: Dialect) -> Result<T, ValidationError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let field = (path != ".").then_some(path);
         let message = format!("Invalid request body: {}", e.inner());
         match dialect {
-            Dialect::Vps => ValidationError {
-                field,
-                code: "validation_error",
-                message,
-            },
+            Dialect::Vps => ValidationError { field, code: "validation_error", message },
             Dialect::Pocket => ValidationError::format(field, message),
         }
     })
@@ -151,9 +124,7 @@ pub fn from_value<T: DeserializeOwned>(
 
 /// Turns every error the framework answers by itself (unknown route, wrong method, body too
 /// large, bad path) into the same JSON error body as ours.
-pub fn json_framework_errors<B>(
-    res: ServiceResponse<B>,
-) -> actix_web::Result<ErrorHandlerResponse<B>> {
+pub fn json_framework_errors<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let is_json = res
         .response()
         .headers()
@@ -172,9 +143,7 @@ pub fn json_framework_errors<B>(
     };
     let (req, _) = res.into_parts();
     let response: HttpResponse<BoxBody> = error_response(status, code, detail, None);
-    Ok(ErrorHandlerResponse::Response(
-        ServiceResponse::new(req, response).map_into_right_body(),
-    ))
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
 }
 
 pub async fn not_found() -> ApiResult {
@@ -196,27 +165,16 @@ impl PageQuery {
         if self.page.is_none() && self.page_size.is_none() {
             return Ok(None);
         }
-        let number = |text: &Option<String>, field: &str, default: usize, max: usize| match text {
-            None => Ok(default),
-            Some(t) => t
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=max).contains(n))
-                .ok_or_else(|| {
-                    ValidationError::new(
-                        field,
-                        format!("{field} must be a whole number from 1 to {max}"),
-                    )
+        let number =
+            |text: &Option<String>, field: &str, default: usize, max: usize| match text {
+                None => Ok(default),
+                Some(t) => t.parse::<usize>().ok().filter(|n| (1..=max).contains(n)).ok_or_else(|| {
+                    ValidationError::new(field, format!("{field} must be a whole number from 1 to {max}"))
                 }),
-        };
+            };
         Ok(Some((
             number(&self.page, "page", 1, 1_000_000)?,
-            number(
-                &self.page_size,
-                "page_size",
-                DEFAULT_PAGE_SIZE,
-                MAX_PAGE_SIZE,
-            )?,
+            number(&self.page_size, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?,
         )))
     }
 
@@ -226,15 +184,9 @@ impl PageQuery {
             return Ok(HttpResponse::Ok().json(items));
         };
         let total = items.len();
-        let slice: Vec<T> = items
-            .into_iter()
-            .skip((page - 1).saturating_mul(size))
-            .take(size)
-            .collect();
+        let slice: Vec<T> = items.into_iter().skip((page - 1).saturating_mul(size)).take(size).collect();
         let last = total.div_ceil(size).max(1);
-        let link = |p: usize, rel: &str| {
-            format!("<{}?page={p}&page_size={size}>; rel=\"{rel}\"", req.path())
-        };
+        let link = |p: usize, rel: &str| format!("<{}?page={p}&page_size={size}>; rel=\"{rel}\"", req.path());
         let mut links = vec![link(1, "first"), link(last, "last")];
         if page > 1 {
             links.push(link((page - 1).min(last), "prev"));
@@ -250,8 +202,6 @@ impl PageQuery {
 }
 
 /// Runs a blocking service call off the async workers.
-pub async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> service::Result<T> + Send + 'static,
-) -> ApiResult<T> {
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> service::Result<T> + Send + 'static) -> ApiResult<T> {
     Ok(web::block(f).await??)
 }

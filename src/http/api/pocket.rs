@@ -68,38 +68,22 @@ struct RecordBody {
 
 impl From<RecordBody> for RecordInput {
     fn from(b: RecordBody) -> Self {
-        RecordInput {
-            rtype: b.rtype,
-            name: b.name,
-            content: b.content,
-            ttl: b.ttl,
-            priority: b.priority,
-        }
+        RecordInput { rtype: b.rtype, name: b.name, content: b.content, ttl: b.ttl, priority: b.priority }
     }
 }
 
 pub async fn list_domains(svc: web::Data<Service>, caller: Caller) -> ApiResult {
     let zones = blocking(move || svc.list_zones(&caller, None)).await?;
     let total = zones.len();
-    Ok(HttpResponse::Ok().json(
-        json!({"domains": zones.iter().map(domain_view).collect::<Vec<_>>(), "total": total}),
-    ))
+    Ok(HttpResponse::Ok().json(json!({"domains": zones.iter().map(domain_view).collect::<Vec<_>>(), "total": total})))
 }
 
-pub async fn get_domain(
-    svc: web::Data<Service>,
-    caller: Caller,
-    path: web::Path<String>,
-) -> ApiResult {
+pub async fn get_domain(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
     let (zone, _) = blocking(move || svc.get_zone(&caller, &path)).await?;
     Ok(HttpResponse::Ok().json(domain_view(&zone)))
 }
 
-pub async fn list_records(
-    svc: web::Data<Service>,
-    caller: Caller,
-    path: web::Path<String>,
-) -> ApiResult {
+pub async fn list_records(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
     let (_, records) = blocking(move || svc.list_records(&caller, &path)).await?;
     let total = records.len();
     let records: Vec<RecordView> = records.into_iter().map(record_view).collect();
@@ -133,18 +117,11 @@ pub async fn update_record(
         priority: b.priority,
     };
     let (zone_id, record_id) = path.into_inner();
-    let record = blocking(move || {
-        svc.update_record(&caller, Some(&zone_id), &record_id, change, DEFAULT_TTL)
-    })
-    .await?;
+    let record = blocking(move || svc.update_record(&caller, Some(&zone_id), &record_id, change, DEFAULT_TTL)).await?;
     Ok(HttpResponse::Ok().json(record_view(record)))
 }
 
-pub async fn delete_record(
-    svc: web::Data<Service>,
-    caller: Caller,
-    path: web::Path<(String, String)>,
-) -> ApiResult {
+pub async fn delete_record(svc: web::Data<Service>, caller: Caller, path: web::Path<(String, String)>) -> ApiResult {
     let (zone_id, record_id) = path.into_inner();
     blocking(move || svc.delete_record(&caller, Some(&zone_id), &record_id)).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -156,19 +133,10 @@ struct BulkBody {
 }
 
 /// Each record is validated and created on its own; the answer lists both outcomes.
-pub async fn bulk(
-    svc: web::Data<Service>,
-    caller: Caller,
-    path: web::Path<String>,
-    body: web::Bytes,
-) -> ApiResult {
+pub async fn bulk(svc: web::Data<Service>, caller: Caller, path: web::Path<String>, body: web::Bytes) -> ApiResult {
     let BulkBody { records } = parse_json(&body, Dialect::Pocket)?;
     if records.len() > MAX_BULK {
-        return Err(ValidationError::new(
-            "records",
-            format!("At most {MAX_BULK} records per bulk request"),
-        )
-        .into());
+        return Err(ValidationError::new("records", format!("At most {MAX_BULK} records per bulk request")).into());
     }
     let mut inputs = Vec::new();
     let mut malformed = Vec::new();
@@ -178,21 +146,12 @@ pub async fn bulk(
             Err(e) => malformed.push(json!({"record": raw, "error": e.message})),
         }
     }
-    let (created, errors) =
-        blocking(move || svc.bulk_create(&caller, &path, inputs, DEFAULT_TTL)).await?;
+    let (created, errors) = blocking(move || svc.bulk_create(&caller, &path, inputs, DEFAULT_TTL)).await?;
     let errors: Vec<Value> = malformed
         .into_iter()
-        .chain(
-            errors
-                .into_iter()
-                .map(|e| json!({"record": e.record, "error": e.error.message})),
-        )
+        .chain(errors.into_iter().map(|e| json!({"record": e.record, "error": e.error.message})))
         .collect();
-    let mut response = if created.is_empty() {
-        HttpResponse::Ok()
-    } else {
-        HttpResponse::Created()
-    };
+    let mut response = if created.is_empty() { HttpResponse::Ok() } else { HttpResponse::Created() };
     let created: Vec<RecordView> = created.into_iter().map(record_view).collect();
     Ok(response.json(json!({"created": created, "errors": errors})))
 }
@@ -210,19 +169,13 @@ pub async fn apply_template(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> ApiResult {
-    let TemplateBody {
-        template_id,
-        variables,
-    } = parse_json(&body, Dialect::Pocket)?;
-    let template_id = template_id.ok_or_else(|| {
-        ValidationError::new("template_id", "The field 'template_id' is required")
-    })?;
+    let TemplateBody { template_id, variables } = parse_json(&body, Dialect::Pocket)?;
+    let template_id =
+        template_id.ok_or_else(|| ValidationError::new("template_id", "The field 'template_id' is required"))?;
     let id = template_id.clone();
-    let created =
-        blocking(move || svc.apply_template(&caller, &path, &id, &variables, DEFAULT_TTL)).await?;
+    let created = blocking(move || svc.apply_template(&caller, &path, &id, &variables, DEFAULT_TTL)).await?;
     let created: Vec<RecordView> = created.into_iter().map(record_view).collect();
-    Ok(HttpResponse::Created()
-        .json(json!({"template_id": template_id, "records_created": created})))
+    Ok(HttpResponse::Created().json(json!({"template_id": template_id, "records_created": created})))
 }
 
 pub async fn list_templates(svc: web::Data<Service>, _caller: Caller) -> ApiResult {

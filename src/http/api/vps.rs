@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{ApiResult, Dialect, PageQuery, blocking, parse_json};
 use crate::domain::iso8601;
 use crate::domain::record::{Record, RecordInput, RecordType};
-use crate::domain::zone::Zone;
+use crate::domain::zone::{Zone, ZoneSettings};
 use crate::http::auth::Caller;
 use crate::service::{RecordChange, Service};
 
@@ -20,6 +20,12 @@ pub struct ZoneView {
     created_at: String,
     record_count: u64,
     serial: u32,
+    refresh: u32,
+    retry: u32,
+    expire: u32,
+    minimum: u32,
+    allow_transfer: Vec<String>,
+    notify: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     records: Option<Vec<RecordView>>,
 }
@@ -43,6 +49,12 @@ fn zone_view(zone: Zone, records: Option<Vec<Record>>) -> ZoneView {
         created_at: iso8601(zone.created_at),
         record_count: zone.record_count,
         serial: zone.serial,
+        refresh: zone.soa.refresh,
+        retry: zone.soa.retry,
+        expire: zone.soa.expire,
+        minimum: zone.soa.minimum,
+        allow_transfer: zone.allow_transfer.iter().map(ToString::to_string).collect(),
+        notify: zone.notify.iter().map(ToString::to_string).collect(),
         records: records.map(|rs| rs.into_iter().map(record_view).collect()),
     }
 }
@@ -75,10 +87,7 @@ pub async fn list_zones(
 ) -> ApiResult {
     let ZoneFilter { domain, page } = query.into_inner();
     let zones = blocking(move || svc.list_zones(&caller, domain.as_deref())).await?;
-    page.respond(
-        &req,
-        zones.into_iter().map(|z| zone_view(z, None)).collect(),
-    )
+    page.respond(&req, zones.into_iter().map(|z| zone_view(z, None)).collect())
 }
 
 #[derive(Deserialize)]
@@ -88,27 +97,30 @@ struct NewZone {
 
 pub async fn create_zone(svc: web::Data<Service>, caller: Caller, body: web::Bytes) -> ApiResult {
     let NewZone { domain } = parse_json(&body, Dialect::Vps)?;
-    let domain = domain.ok_or_else(|| {
-        crate::domain::ValidationError::new("domain", "The field 'domain' is required")
-    })?;
+    let domain =
+        domain.ok_or_else(|| crate::domain::ValidationError::new("domain", "The field 'domain' is required"))?;
     let zone = blocking(move || svc.create_zone(&caller, &domain)).await?;
     Ok(HttpResponse::Created().json(zone_view(zone, Some(Vec::new()))))
 }
 
-pub async fn get_zone(
-    svc: web::Data<Service>,
-    caller: Caller,
-    path: web::Path<String>,
-) -> ApiResult {
+pub async fn get_zone(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
     let (zone, records) = blocking(move || svc.get_zone(&caller, &path)).await?;
     Ok(HttpResponse::Ok().json(zone_view(zone, Some(records))))
 }
 
-pub async fn delete_zone(
+/// nsbox's extension: SOA timers and per-zone transfer settings.
+pub async fn update_zone(
     svc: web::Data<Service>,
     caller: Caller,
     path: web::Path<String>,
+    body: web::Bytes,
 ) -> ApiResult {
+    let settings: ZoneSettings = parse_json(&body, Dialect::Vps)?;
+    let zone = blocking(move || svc.update_zone_settings(&caller, &path, &settings)).await?;
+    Ok(HttpResponse::Ok().json(zone_view(zone, None)))
+}
+
+pub async fn delete_zone(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
     blocking(move || svc.delete_zone(&caller, &path)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -155,11 +167,7 @@ fn vps_field(mut e: crate::domain::ValidationError) -> crate::domain::Validation
         "content" => "value".to_string(),
         _ => f,
     });
-    if let Some(rtype) = e
-        .message
-        .strip_prefix("Priority is required for ")
-        .and_then(|m| m.strip_suffix(" records"))
-    {
+    if let Some(rtype) = e.message.strip_prefix("Priority is required for ").and_then(|m| m.strip_suffix(" records")) {
         e.message = format!("{rtype} records require a priority value");
     }
     e
@@ -186,11 +194,7 @@ pub async fn create_record(
         ttl: body.ttl,
         priority: body.priority,
     };
-    let record = blocking(move || {
-        svc.create_record(&caller, &path, &input, DEFAULT_TTL)
-            .map_err(vps_error)
-    })
-    .await?;
+    let record = blocking(move || svc.create_record(&caller, &path, &input, DEFAULT_TTL).map_err(vps_error)).await?;
     Ok(HttpResponse::Created().json(record_view(record)))
 }
 
@@ -208,41 +212,22 @@ pub async fn list_records(
     query: web::Query<RecordFilter>,
     req: HttpRequest,
 ) -> ApiResult {
-    let RecordFilter {
-        zone,
-        record_type,
-        page,
-    } = query.into_inner();
-    let rtype = record_type
-        .map(|t| t.parse::<RecordType>().map_err(vps_field))
-        .transpose()?;
+    let RecordFilter { zone, record_type, page } = query.into_inner();
+    let rtype = record_type.map(|t| t.parse::<RecordType>().map_err(vps_field)).transpose()?;
     let records = blocking(move || svc.search_records(&caller, zone.as_deref(), rtype)).await?;
     page.respond(&req, records.into_iter().map(record_view).collect())
 }
 
-pub async fn get_record(
-    svc: web::Data<Service>,
-    caller: Caller,
-    path: web::Path<String>,
-) -> ApiResult {
+pub async fn get_record(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
     let record = blocking(move || svc.get_record(&caller, &path)).await?;
     Ok(HttpResponse::Ok().json(record_view(record)))
 }
 
 /// PUT replaces the record with the fields given; PATCH changes only those.
-async fn update(
-    svc: web::Data<Service>,
-    caller: Caller,
-    id: String,
-    body: web::Bytes,
-    replace: bool,
-) -> ApiResult {
+async fn update(svc: web::Data<Service>, caller: Caller, id: String, body: web::Bytes, replace: bool) -> ApiResult {
     let change = parse_json::<RecordBody>(&body, Dialect::Vps)?.into_change(replace);
-    let record = blocking(move || {
-        svc.update_record(&caller, None, &id, change, DEFAULT_TTL)
-            .map_err(vps_error)
-    })
-    .await?;
+    let record =
+        blocking(move || svc.update_record(&caller, None, &id, change, DEFAULT_TTL).map_err(vps_error)).await?;
     Ok(HttpResponse::Ok().json(record_view(record)))
 }
 
@@ -264,11 +249,7 @@ pub async fn patch_record(
     update(svc, caller, path.into_inner(), body, false).await
 }
 
-pub async fn delete_record(
-    svc: web::Data<Service>,
-    caller: Caller,
-    path: web::Path<String>,
-) -> ApiResult {
+pub async fn delete_record(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
     blocking(move || svc.delete_record(&caller, None, &path)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

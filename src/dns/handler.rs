@@ -1,0 +1,197 @@
+//! Answers one request: flags, EDNS, errors, and the size rules of UDP; the data comes from the
+//! zone snapshot, transfers from `transfer`.
+
+use std::sync::Arc;
+
+use hickory_proto::op::{Edns, Header, HeaderCounts, Metadata, OpCode, ResponseCode};
+use hickory_proto::rr::{DNSClass, RData, Record, RecordType};
+use hickory_proto::serialize::binary::BinEncoder;
+use hickory_server::net::NetError;
+use hickory_server::net::runtime::Time;
+use hickory_server::net::xfer::Protocol;
+use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
+use hickory_server::zone_handler::MessageResponseBuilder;
+
+use super::Catalog;
+use super::snapshot::Lookup;
+use super::transfer;
+use crate::service::Service;
+
+/// The UDP payload we offer and accept at most (DNS Flag Day 2020).
+const MAX_UDP_PAYLOAD: u16 = 1232;
+const MIN_UDP_PAYLOAD: u16 = 512;
+
+pub struct Handler {
+    catalog: Arc<Catalog>,
+    service: Arc<Service>,
+}
+
+impl Handler {
+    pub fn new(catalog: Arc<Catalog>, service: Arc<Service>) -> Self {
+        Self { catalog, service }
+    }
+}
+
+#[async_trait::async_trait]
+impl RequestHandler for Handler {
+    async fn handle_request<R: ResponseHandler, T: Time>(&self, request: &Request, response: R) -> ResponseInfo {
+        match self.respond(request, response).await {
+            Ok(info) => info,
+            Err(error) => {
+                tracing::debug!(%error, "could not send a DNS response");
+                let mut metadata = Metadata::response_from_request(&request.metadata);
+                metadata.response_code = ResponseCode::ServFail;
+                ResponseInfo::from(Header { metadata, counts: HeaderCounts::default() })
+            }
+        }
+    }
+}
+
+impl Handler {
+    async fn respond<R: ResponseHandler>(&self, request: &Request, mut response: R) -> Result<ResponseInfo, NetError> {
+        let edns = response_edns(request);
+        if request.metadata.op_code != OpCode::Query {
+            return error(request, &mut response, ResponseCode::NotImp, edns.as_ref()).await;
+        }
+        if request.edns.as_ref().is_some_and(|e| e.version() > 0) {
+            return error(request, &mut response, ResponseCode::BADVERS, edns.as_ref()).await;
+        }
+        let [query] = request.queries.queries() else {
+            return error(request, &mut response, ResponseCode::FormErr, edns.as_ref()).await;
+        };
+        if query.query_class() != DNSClass::IN {
+            return error(request, &mut response, ResponseCode::Refused, edns.as_ref()).await;
+        }
+        let qname = query.name().to_string();
+        let qname = qname.trim_end_matches('.');
+        let zones = self.catalog.current();
+        let Some(zone) = zones.find(qname) else {
+            return error(request, &mut response, ResponseCode::Refused, edns.as_ref()).await;
+        };
+        let qtype = query.query_type();
+        if matches!(qtype, RecordType::AXFR | RecordType::IXFR) {
+            if zone.domain != qname {
+                return error(request, &mut response, ResponseCode::NotAuth, edns.as_ref()).await;
+            }
+            let ctx = transfer::Context {
+                request,
+                catalog: &self.catalog,
+                service: &self.service,
+                zone,
+                edns: edns.as_ref(),
+            };
+            return transfer::respond(ctx, response).await;
+        }
+        let lookup = zone.lookup(qname, query.original().name(), qtype);
+        send_lookup(request, &mut response, lookup, edns.as_ref()).await
+    }
+}
+
+/// The OPT record of the answer: present when the question had one. Its payload size is what
+/// the client can take (within our bounds), since the answer is cut to fit it.
+fn response_edns(request: &Request) -> Option<Edns> {
+    let asked = request.edns.as_ref()?;
+    let mut edns = Edns::new();
+    edns.set_max_payload(asked.max_payload().clamp(MIN_UDP_PAYLOAD, MAX_UDP_PAYLOAD));
+    edns.set_version(0);
+    Some(edns)
+}
+
+async fn error<R: ResponseHandler>(
+    request: &Request,
+    response: &mut R,
+    code: ResponseCode,
+    edns: Option<&Edns>,
+) -> Result<ResponseInfo, NetError> {
+    let mut builder = MessageResponseBuilder::from_message_request(request);
+    if let Some(edns) = edns {
+        builder.edns(edns);
+    }
+    response.send_response(builder.error_msg(&request.metadata, code)).await
+}
+
+async fn send_lookup<R: ResponseHandler>(
+    request: &Request,
+    response: &mut R,
+    mut lookup: Lookup,
+    edns: Option<&Edns>,
+) -> Result<ResponseInfo, NetError> {
+    let mut metadata = Metadata::response_from_request(&request.metadata);
+    metadata.authoritative = lookup.authoritative;
+    metadata.response_code = lookup.rcode;
+    if request.protocol() == Protocol::Udp {
+        fit_udp(request, &mut lookup, &mut metadata, edns);
+    }
+    let mut builder = MessageResponseBuilder::from_message_request(request);
+    if let Some(edns) = edns {
+        builder.edns(edns);
+    }
+    let message = builder.build(
+        metadata,
+        lookup.answers.iter(),
+        lookup.authority.iter(),
+        std::iter::empty(),
+        lookup.additional.iter(),
+    );
+    response.send_response(message).await
+}
+
+/// Makes a UDP answer fit the client's limit: the additional section goes first; if the
+/// answer and authority still do not fit, the client gets TC and an empty answer, and asks
+/// again over TCP (as Knot and BIND answer).
+fn fit_udp(request: &Request, lookup: &mut Lookup, metadata: &mut Metadata, edns: Option<&Edns>) {
+    let limit = usize::from(edns.map_or(MIN_UDP_PAYLOAD, Edns::max_payload));
+    let fixed = 12 + request.queries.as_bytes().len() + if edns.is_some() { 11 } else { 0 };
+    let size = |records: &[Record]| records.iter().map(wire_size_bound).sum::<usize>();
+    let essential = fixed + size(&lookup.answers) + size(&lookup.authority);
+    if essential + size(&lookup.additional) <= limit {
+        return;
+    }
+    lookup.additional.clear();
+    if essential <= limit || exact_fit(request, lookup, *metadata, edns, limit) {
+        return;
+    }
+    metadata.truncation = true;
+    lookup.answers.clear();
+    lookup.authority.clear();
+}
+
+/// Encodes the answer to see whether name compression makes it fit.
+fn exact_fit(request: &Request, lookup: &Lookup, metadata: Metadata, edns: Option<&Edns>, limit: usize) -> bool {
+    let mut builder = MessageResponseBuilder::from_message_request(request);
+    if let Some(edns) = edns {
+        builder.edns(edns);
+    }
+    let message =
+        builder.build(metadata, lookup.answers.iter(), lookup.authority.iter(), std::iter::empty(), std::iter::empty());
+    let mut buffer = Vec::with_capacity(limit);
+    let mut encoder = BinEncoder::new(&mut buffer);
+    encoder.set_max_size(u16::try_from(limit).unwrap_or(u16::MAX));
+    match message.destructive_emit(&mut encoder) {
+        Ok(info) => {
+            let counts = info.counts();
+            usize::from(counts.answers) == lookup.answers.len()
+                && usize::from(counts.authorities) == lookup.authority.len()
+        }
+        Err(_) => false,
+    }
+}
+
+/// An upper bound of a record's size on the wire (names counted uncompressed).
+pub fn wire_size_bound(record: &Record) -> usize {
+    let name = |n: &hickory_proto::rr::Name| n.len() + 2;
+    let rdata = match &record.data {
+        RData::A(_) => 4,
+        RData::AAAA(_) => 16,
+        RData::NS(n) => name(&n.0),
+        RData::CNAME(n) => name(&n.0),
+        RData::PTR(n) => name(&n.0),
+        RData::MX(mx) => 2 + name(&mx.exchange),
+        RData::SRV(srv) => 6 + name(&srv.target),
+        RData::SOA(soa) => name(&soa.mname) + name(&soa.rname) + 20,
+        RData::TXT(txt) => txt.txt_data.iter().map(|s| s.len() + 1).sum(),
+        RData::Unknown { rdata, .. } => rdata.anything.len(),
+        _ => 512,
+    };
+    name(&record.name) + 10 + rdata
+}

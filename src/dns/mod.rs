@@ -1,0 +1,182 @@
+//! The authoritative nameserver: the only module that imports hickory. Answers come from an
+//! immutable `ZoneSet` behind an `ArcSwap`; `service` publishes a new snapshot of a zone after
+//! each commit, before its caller answers.
+
+mod convert;
+mod handler;
+mod notify;
+pub mod snapshot;
+mod transfer;
+
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use hickory_server::Server;
+use ipnet::IpNet;
+
+use crate::domain::record::Record;
+use crate::domain::zone::Zone;
+use snapshot::{ZoneSet, ZoneSnapshot};
+
+/// Server-wide nameserver settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Apex NS names (the first is the SOA MNAME), used unless a zone has its own apex NS.
+    pub ns_names: Vec<String>,
+    /// SOA RNAME, as `hostmaster@example.net` or `hostmaster.example.net`; default
+    /// `hostmaster.<zone>`.
+    pub hostmaster: Option<String>,
+    /// Who may transfer every zone (AXFR/IXFR).
+    pub allow_transfer: Vec<IpNet>,
+    /// Secondaries told about every change.
+    pub notify: Vec<SocketAddr>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            ns_names: vec!["ns1.nsbox.invalid".into()],
+            hostmaster: None,
+            allow_transfer: Vec::new(),
+            notify: Vec::new(),
+        }
+    }
+}
+
+/// The zones being served, and what to do when one changes.
+pub struct Catalog {
+    zones: ArcSwap<ZoneSet>,
+    settings: Settings,
+    notifier: notify::Notifier,
+}
+
+impl Catalog {
+    pub fn new(settings: Settings) -> Self {
+        Self {
+            zones: ArcSwap::from_pointee(ZoneSet::default()),
+            notifier: notify::Notifier::new(settings.notify.clone()),
+            settings,
+        }
+    }
+
+    /// Serves this version of a zone from now on, and tells the secondaries. A version older
+    /// than the one served (two writers publishing out of order) is ignored.
+    pub fn publish(&self, zone: &Zone, records: &[Record]) {
+        let snapshot = Arc::new(ZoneSnapshot::build(zone, records, &self.settings));
+        let mut newer = false;
+        self.zones.rcu(|current| {
+            let served = current.get(&zone.domain).filter(|z| z.id == zone.id);
+            newer = served.is_none_or(|z| serial_newer(zone.serial, z.serial));
+            let mut next = ZoneSet::clone(current);
+            if newer {
+                next.insert_arc(snapshot.clone());
+            }
+            next
+        });
+        if newer {
+            self.notifier.zone_changed(&zone.domain, zone.serial, &zone.notify);
+        }
+    }
+
+    /// Each secondary's last NOTIFY per zone: (zone, secondary, serial, acknowledged).
+    pub fn notify_status(&self) -> Vec<(String, SocketAddr, u32, bool)> {
+        self.notifier.state().into_iter().map(|(zone, target, s)| (zone, target, s.serial, s.acknowledged)).collect()
+    }
+
+    pub fn remove(&self, domain: &str) {
+        self.zones.rcu(|current| {
+            let mut next = ZoneSet::clone(current);
+            next.remove(domain);
+            next
+        });
+    }
+
+    pub fn current(&self) -> Arc<ZoneSet> {
+        self.zones.load_full()
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Starts the NOTIFY sender; needs a Tokio runtime.
+    pub fn start_notifier(&self, runtime: &tokio::runtime::Handle) {
+        self.notifier.start(runtime);
+    }
+}
+
+/// RFC 1982 serial arithmetic: whether `a` is newer than `b`.
+pub fn serial_newer(a: u32, b: u32) -> bool {
+    a != b && a.wrapping_sub(b) < 0x8000_0000
+}
+
+/// DNS listeners bound before start (tests bind port 0): UDP and TCP on the same address.
+pub struct Listener {
+    pub udp: UdpSocket,
+    pub tcp: TcpListener,
+}
+
+impl Listener {
+    /// Binds UDP and TCP on `addr`; with port 0, on one free port for both.
+    pub fn bind(addr: SocketAddr) -> std::io::Result<Listener> {
+        let mut last_error = None;
+        for _ in 0..20 {
+            let udp = UdpSocket::bind(addr)?;
+            let bound = udp.local_addr()?;
+            match TcpListener::bind(bound) {
+                Ok(tcp) => return Ok(Listener { udp, tcp }),
+                Err(e) if addr.port() == 0 => last_error = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| std::io::Error::other("no free port")))
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.udp.local_addr()
+    }
+}
+
+/// A running nameserver.
+pub struct Running {
+    runtime: tokio::runtime::Runtime,
+    server: Server<handler::Handler>,
+}
+
+/// How long an idle TCP connection is kept (RFC 7766 §6.2.3).
+const TCP_IDLE: Duration = Duration::from_secs(10);
+
+pub fn serve(
+    catalog: Arc<Catalog>,
+    service: Arc<crate::service::Service>,
+    listeners: Vec<Listener>,
+    threads: usize,
+) -> std::io::Result<Running> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads.max(1))
+        .thread_name("nsbox-dns")
+        .enable_all()
+        .build()?;
+    catalog.start_notifier(runtime.handle());
+    let handler = handler::Handler::new(catalog, service);
+    let server = runtime.block_on(async move {
+        let mut server = Server::new(handler);
+        for listener in listeners {
+            listener.udp.set_nonblocking(true)?;
+            listener.tcp.set_nonblocking(true)?;
+            server.register_socket(tokio::net::UdpSocket::from_std(listener.udp)?);
+            server.register_listener(tokio::net::TcpListener::from_std(listener.tcp)?, TCP_IDLE, 64);
+        }
+        Ok::<_, std::io::Error>(server)
+    })?;
+    Ok(Running { runtime, server })
+}
+
+impl Running {
+    pub fn stop(mut self) {
+        let _ = self.runtime.block_on(self.server.shutdown_gracefully());
+        self.runtime.shutdown_timeout(Duration::from_secs(5));
+    }
+}

@@ -1,0 +1,303 @@
+//! Immutable per-zone snapshots and the authoritative lookup over them (RFC 1034 §4.3.2,
+//! RFC 2308, RFC 4592). A snapshot is built after each commit and swapped in whole, so the
+//! query path reads memory only and never waits on a writer.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use hickory_proto::op::ResponseCode;
+use hickory_proto::rr::rdata::{NS, SOA};
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+
+use super::Settings;
+use super::convert::{absolute_name, to_wire};
+use crate::domain::record::Record as StoredRecord;
+use crate::domain::zone::Zone;
+
+/// How far an in-zone CNAME chain is followed.
+const MAX_CHAIN: usize = 8;
+const APEX_TTL: u32 = 3600;
+
+#[derive(Default, Clone)]
+struct Node {
+    rrsets: Vec<(RecordType, Vec<Record>)>,
+}
+
+impl Node {
+    fn get(&self, rtype: RecordType) -> Option<&[Record]> {
+        self.rrsets.iter().find(|(t, _)| *t == rtype).map(|(_, r)| r.as_slice())
+    }
+}
+
+pub struct ZoneSnapshot {
+    pub id: String,
+    pub domain: String,
+    pub serial: u32,
+    pub soa: Record,
+    /// Networks that may transfer this zone besides the server-wide ones.
+    pub allow_transfer: Vec<ipnet::IpNet>,
+    /// The SOA as negative answers carry it: TTL = min(SOA TTL, MINIMUM) (RFC 2308 §3).
+    negative_soa: Record,
+    /// Every owner name and empty non-terminal, lowercase, without the trailing dot.
+    nodes: HashMap<String, Node>,
+    /// Names below the apex that carry NS records: zone cuts.
+    cuts: Vec<String>,
+}
+
+/// What a query gets: the sections of the answer and its flags.
+#[derive(Default)]
+pub struct Lookup {
+    pub rcode: ResponseCode,
+    pub authoritative: bool,
+    pub answers: Vec<Record>,
+    pub authority: Vec<Record>,
+    pub additional: Vec<Record>,
+}
+
+impl ZoneSnapshot {
+    pub fn build(zone: &Zone, records: &[StoredRecord], settings: &Settings) -> ZoneSnapshot {
+        let origin = absolute_name(&zone.domain).unwrap_or_else(Name::root);
+        let soa = soa_record(zone, &origin, settings);
+        let mut negative_soa = soa.clone();
+        negative_soa.ttl = soa.ttl.min(zone.soa.minimum);
+
+        let mut nodes: HashMap<String, Node> = HashMap::new();
+        let mut add = |owner: String, record: Record| {
+            let node = nodes.entry(owner).or_default();
+            match node.rrsets.iter_mut().find(|(t, _)| *t == record.record_type()) {
+                Some((_, set)) => set.push(record),
+                None => node.rrsets.push((record.record_type(), vec![record])),
+            }
+        };
+        add(zone.domain.clone(), soa.clone());
+        let has_apex_ns =
+            records.iter().any(|r| r.data.name == "@" && r.data.rtype == crate::domain::record::RecordType::NS);
+        if !has_apex_ns {
+            for ns in &settings.ns_names {
+                if let Some(target) = absolute_name(ns) {
+                    add(zone.domain.clone(), Record::from_rdata(origin.clone(), APEX_TTL, RData::NS(NS(target))));
+                }
+            }
+        }
+        for record in records {
+            if let Some(wire) = to_wire(&zone.domain, &record.data) {
+                add(crate::domain::name::absolute(&record.data.name, &zone.domain), wire);
+            }
+        }
+        // Empty non-terminals exist (NODATA, not NXDOMAIN), and stop wildcard matching.
+        let owners: Vec<String> = nodes.keys().cloned().collect();
+        for owner in owners {
+            let mut name = owner.as_str();
+            while let Some((_, parent)) = name.split_once('.') {
+                if parent.len() <= zone.domain.len() {
+                    break;
+                }
+                nodes.entry(parent.to_string()).or_default();
+                name = parent;
+            }
+        }
+        let mut cuts: Vec<String> = nodes
+            .iter()
+            .filter(|(name, node)| **name != zone.domain && node.get(RecordType::NS).is_some())
+            .map(|(n, _)| n.clone())
+            .collect();
+        cuts.sort_by_key(|c| c.len());
+        ZoneSnapshot {
+            id: zone.id.clone(),
+            domain: zone.domain.clone(),
+            serial: zone.serial,
+            soa,
+            allow_transfer: zone.allow_transfer.clone(),
+            negative_soa,
+            nodes,
+            cuts,
+        }
+    }
+
+    /// Answers `qname` (lowercase, no trailing dot; inside this zone) for `qtype`. `owner` is
+    /// the question's name as asked, so answers echo its case.
+    pub fn lookup(&self, qname: &str, owner: &Name, qtype: RecordType) -> Lookup {
+        if let Some(cut) = self.cut_above(qname, qtype) {
+            return self.referral(cut);
+        }
+        let mut out = Lookup { authoritative: true, ..Lookup::default() };
+        self.answer(qname, owner, qtype, &mut out, 0);
+        out
+    }
+
+    /// The topmost zone cut at or above `qname`; a DS query at the cut itself is the parent's.
+    fn cut_above(&self, qname: &str, qtype: RecordType) -> Option<&str> {
+        self.cuts.iter().map(String::as_str).find(|cut| {
+            (qname == *cut && qtype != RecordType::DS)
+                || qname.strip_suffix(cut).is_some_and(|rest| rest.ends_with('.'))
+        })
+    }
+
+    fn referral(&self, cut: &str) -> Lookup {
+        let ns = self.nodes.get(cut).and_then(|n| n.get(RecordType::NS)).unwrap_or_default();
+        Lookup {
+            rcode: ResponseCode::NoError,
+            authoritative: false,
+            answers: Vec::new(),
+            additional: self.glue(ns),
+            authority: ns.to_vec(),
+        }
+    }
+
+    /// Addresses of in-zone targets (NS glue, MX and SRV targets) for the additional section.
+    fn glue(&self, records: &[Record]) -> Vec<Record> {
+        let mut out = Vec::new();
+        for record in records {
+            let target = match &record.data {
+                RData::NS(ns) => &ns.0,
+                RData::MX(mx) => &mx.exchange,
+                RData::SRV(srv) => &srv.target,
+                _ => continue,
+            };
+            let key = target.to_ascii().trim_end_matches('.').to_ascii_lowercase();
+            if let Some(node) = self.nodes.get(&key) {
+                for rtype in [RecordType::A, RecordType::AAAA] {
+                    out.extend(node.get(rtype).unwrap_or_default().iter().cloned());
+                }
+            }
+        }
+        out
+    }
+
+    fn answer(&self, qname: &str, owner: &Name, qtype: RecordType, out: &mut Lookup, depth: usize) {
+        let node = match self.nodes.get(qname).or_else(|| self.wildcard_for(qname)) {
+            Some(node) => node,
+            None => {
+                out.rcode = ResponseCode::NXDomain;
+                out.authority.push(self.negative_soa.clone());
+                return;
+            }
+        };
+        if qtype != RecordType::CNAME
+            && qtype != RecordType::ANY
+            && let Some(cname) = node.get(RecordType::CNAME)
+        {
+            out.answers.extend(renamed(cname, owner));
+            if let Some(RData::CNAME(target)) = cname.first().map(|r| &r.data) {
+                self.follow(&target.0, qtype, out, depth);
+            }
+            return;
+        }
+        let found = if qtype == RecordType::ANY {
+            // RFC 8482: one RRset is a complete answer to ANY.
+            node.rrsets.first().map(|(_, set)| set.as_slice())
+        } else {
+            node.get(qtype)
+        };
+        match found {
+            Some(set) => {
+                out.answers.extend(renamed(set, owner));
+                out.additional.extend(self.glue(set));
+            }
+            None => out.authority.push(self.negative_soa.clone()),
+        }
+    }
+
+    /// Continues an answer at a CNAME's target while it stays in this zone's authority.
+    fn follow(&self, target: &Name, qtype: RecordType, out: &mut Lookup, depth: usize) {
+        let key = target.to_ascii().trim_end_matches('.').to_ascii_lowercase();
+        let in_zone = key == self.domain || key.strip_suffix(&self.domain).is_some_and(|r| r.ends_with('.'));
+        if depth + 1 >= MAX_CHAIN || !in_zone || self.cut_above(&key, qtype).is_some() {
+            return;
+        }
+        self.answer(&key, target, qtype, out, depth + 1);
+    }
+
+    /// RFC 4592: the wildcard at the closest encloser, if the name does not exist.
+    fn wildcard_for(&self, qname: &str) -> Option<&Node> {
+        let mut name = qname;
+        while let Some((_, parent)) = name.split_once('.') {
+            if parent.len() < self.domain.len() {
+                return None;
+            }
+            if self.nodes.contains_key(parent) {
+                return self.nodes.get(&format!("*.{parent}"));
+            }
+            name = parent;
+        }
+        None
+    }
+
+    /// Every record of the zone, SOA first (AXFR adds the closing SOA).
+    pub fn all_records(&self) -> Vec<Record> {
+        let mut out = vec![self.soa.clone()];
+        let mut names: Vec<&String> = self.nodes.keys().collect();
+        names.sort_by(|a, b| a.len().cmp(&b.len()).then(a.cmp(b)));
+        for name in names {
+            for (rtype, set) in &self.nodes[name].rrsets {
+                if *rtype != RecordType::SOA {
+                    out.extend(set.iter().cloned());
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The records with the question's spelling of the owner name (only when it differs).
+fn renamed<'a>(set: &'a [Record], owner: &'a Name) -> impl Iterator<Item = Record> + 'a {
+    set.iter().map(move |r| {
+        let mut r = r.clone();
+        if !r.name.eq_case(owner) {
+            r.name = owner.clone();
+        }
+        r
+    })
+}
+
+fn soa_record(zone: &Zone, origin: &Name, settings: &Settings) -> Record {
+    let mname = settings.ns_names.first().and_then(|n| absolute_name(n)).unwrap_or_else(|| origin.clone());
+    let rname = settings
+        .hostmaster
+        .as_deref()
+        .and_then(|h| absolute_name(&h.replacen('@', ".", 1)))
+        .or_else(|| absolute_name(&format!("hostmaster.{}", zone.domain)))
+        .unwrap_or_else(|| origin.clone());
+    let t = zone.soa;
+    let soa = SOA::new(mname, rname, zone.serial, t.refresh as i32, t.retry as i32, t.expire as i32, t.minimum);
+    Record::from_rdata(origin.clone(), APEX_TTL, RData::SOA(soa))
+}
+
+/// All served zones, found by the longest matching suffix of a query name.
+#[derive(Default, Clone)]
+pub struct ZoneSet {
+    zones: HashMap<String, Arc<ZoneSnapshot>>,
+}
+
+impl ZoneSet {
+    /// The zone `qname` (lowercase, no trailing dot) falls in, if any.
+    pub fn find(&self, qname: &str) -> Option<&Arc<ZoneSnapshot>> {
+        let mut name = qname;
+        loop {
+            if let Some(zone) = self.zones.get(name) {
+                return Some(zone);
+            }
+            name = name.split_once('.')?.1;
+        }
+    }
+
+    pub fn get(&self, domain: &str) -> Option<&Arc<ZoneSnapshot>> {
+        self.zones.get(domain)
+    }
+
+    pub fn insert_arc(&mut self, zone: Arc<ZoneSnapshot>) {
+        self.zones.insert(zone.domain.clone(), zone);
+    }
+
+    pub fn remove(&mut self, domain: &str) {
+        self.zones.remove(domain);
+    }
+
+    pub fn len(&self) -> usize {
+        self.zones.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.zones.is_empty()
+    }
+}

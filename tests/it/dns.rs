@@ -1,0 +1,245 @@
+//! The nameserver, queried over real sockets with dig and with hickory's messages: every
+//! behaviour Knot shows for the same zone.
+
+use hickory_proto::op::{OpCode, ResponseCode};
+use hickory_proto::rr::RecordType;
+use serde_json::json;
+
+use crate::dig::{self, dig};
+use crate::support::Server;
+
+/// A zone with a bit of everything, created through the API.
+fn zone(s: &Server) -> (String, String) {
+    let t = s.user_token("dns-user", &[], &[]);
+    let z = s.zone(&t, "example.com");
+    let records = json!([
+        {"type": "A", "name": "@", "content": "192.0.2.1", "ttl": 300},
+        {"type": "A", "name": "www", "content": "192.0.2.80", "ttl": 300},
+        {"type": "AAAA", "name": "www", "content": "2001:db8::80", "ttl": 300},
+        {"type": "MX", "name": "@", "content": "mail.example.com", "priority": 10, "ttl": 3600},
+        {"type": "A", "name": "mail", "content": "192.0.2.25"},
+        {"type": "TXT", "name": "@", "content": "v=spf1 mx -all"},
+        {"type": "CNAME", "name": "alias", "content": "www.example.com"},
+        {"type": "CNAME", "name": "chain", "content": "alias.example.com"},
+        {"type": "CNAME", "name": "dangling", "content": "gone.example.com"},
+        {"type": "CNAME", "name": "outside", "content": "www.example.net"},
+        {"type": "A", "name": "*.wild", "content": "203.0.113.99"},
+        {"type": "TXT", "name": "*.wild", "content": "wildcard"},
+        {"type": "A", "name": "host.wild", "content": "192.0.2.7"},
+        {"type": "A", "name": "deep.ent.below", "content": "192.0.2.8"},
+        {"type": "NS", "name": "sub", "content": "ns1.sub.example.com", "ttl": 86400},
+        {"type": "NS", "name": "sub", "content": "ns2.sub.example.com", "ttl": 86400},
+        {"type": "A", "name": "ns1.sub", "content": "192.0.2.53", "ttl": 86400},
+        {"type": "A", "name": "ns2.sub", "content": "192.0.2.54", "ttl": 86400},
+        {"type": "SRV", "name": "_sip._tcp", "content": "10 60 5060 www.example.com"},
+        {"type": "CAA", "name": "@", "content": "0 issue \"letsencrypt.org\""},
+        {"type": "TXT", "name": "big", "content": "x".repeat(1500)},
+    ]);
+    let r = s.post(&format!("/api/v1/domains/{z}/dns/bulk"), &t, json!({"records": records}));
+    assert_eq!(r.body["errors"], json!([]), "{}", r.text);
+    (t, z)
+}
+
+#[test]
+fn answers_are_authoritative_and_live() {
+    let s = Server::start();
+    let (t, z) = zone(&s);
+    let a = dig(s.dns, &["www.example.com", "A"]);
+    assert_eq!((a.status.as_str(), a.aa()), ("NOERROR", true), "{}", a.raw);
+    assert_eq!(a.data("A"), ["192.0.2.80"]);
+    assert_eq!(a.answer[0].1, 300);
+
+    // A change through the API is on the wire when the API answers: no sleep, no retry.
+    let created = s.post(
+        &format!("/api/v1/dns-zones/{z}/records/"),
+        &t,
+        json!({"record_type": "A", "name": "fresh", "value": "192.0.2.200"}),
+    );
+    assert_eq!(created.status, 201);
+    assert_eq!(dig(s.dns, &["fresh.example.com", "A"]).data("A"), ["192.0.2.200"]);
+    let id = created.body["uuid"].as_str().unwrap();
+    s.send("PATCH", &format!("/api/v1/dns-records/{id}/"), &t, json!({"value": "192.0.2.201"}));
+    assert_eq!(dig(s.dns, &["fresh.example.com", "A"]).data("A"), ["192.0.2.201"]);
+    s.delete(&format!("/api/v1/dns-records/{id}/"), &t);
+    assert_eq!(dig(s.dns, &["fresh.example.com", "A"]).status, "NXDOMAIN");
+
+    // The serial grows with every change and the API shows the one being served.
+    let serial = s.get(&format!("/api/v1/dns-zones/{z}/"), &t).body["serial"].as_u64().unwrap();
+    let soa = dig(s.dns, &["example.com", "SOA"]);
+    let fields: Vec<&str> = soa.answer[0].3.split(' ').collect();
+    assert_eq!(fields[2].parse::<u64>().unwrap(), serial);
+    assert_eq!(fields[0], "ns1.nsbox.invalid.");
+    assert_eq!(dig(s.dns, &["example.com", "NS"]).data("NS"), ["ns1.nsbox.invalid."]);
+
+    // Zones created and deleted through the API appear and vanish.
+    let other = s.zone(&t, "example.org");
+    assert_eq!(dig(s.dns, &["example.org", "SOA"]).status, "NOERROR");
+    s.delete(&format!("/api/v1/dns-zones/{other}/"), &t);
+    assert_eq!(dig(s.dns, &["example.org", "SOA"]).status, "REFUSED");
+}
+
+#[test]
+fn negative_answers_follow_rfc_2308() {
+    let s = Server::start();
+    let (t, z) = zone(&s);
+    let nx = dig(s.dns, &["nope.example.com", "A"]);
+    assert_eq!((nx.status.as_str(), nx.aa()), ("NXDOMAIN", true));
+    assert_eq!(nx.soa_in_authority(), Some(3600));
+    let nodata = dig(s.dns, &["www.example.com", "MX"]);
+    assert_eq!((nodata.status.as_str(), nodata.answer.len()), ("NOERROR", 0));
+    assert!(nodata.soa_in_authority().is_some());
+    // Empty non-terminals exist: NODATA, not NXDOMAIN.
+    for ent in ["ent.below.example.com", "below.example.com"] {
+        let r = dig(s.dns, &[ent, "A"]);
+        assert_eq!((r.status.as_str(), r.answer.len(), r.aa()), ("NOERROR", 0, true), "{ent}: {}", r.raw);
+    }
+    // Negative TTL = min(SOA TTL, SOA MINIMUM).
+    let patched = s.send("PATCH", &format!("/api/v1/dns-zones/{z}/"), &t, json!({"minimum": 120}));
+    assert_eq!(patched.status, 200, "{}", patched.text);
+    assert_eq!(dig(s.dns, &["nope.example.com", "A"]).soa_in_authority(), Some(120));
+    assert!(dig(s.dns, &["example.com", "SOA"]).answer[0].3.ends_with(" 120"));
+    s.send("PATCH", &format!("/api/v1/dns-zones/{z}/"), &t, json!({"minimum": 86400}));
+    assert_eq!(dig(s.dns, &["nope.example.com", "A"]).soa_in_authority(), Some(3600));
+    s.send("PATCH", &format!("/api/v1/dns-zones/{z}/"), &t, json!({"minimum": -1})).error(400, "validation_error");
+}
+
+#[test]
+fn wildcards_follow_rfc_4592() {
+    let s = Server::start();
+    zone(&s);
+    let hit = dig(s.dns, &["anything.wild.example.com", "A"]);
+    assert_eq!(
+        hit.answer,
+        [("anything.wild.example.com.".to_string(), 300, "A".to_string(), "203.0.113.99".to_string())]
+    );
+    assert_eq!(dig(s.dns, &["a.b.wild.example.com", "TXT"]).data("TXT"), ["\"wildcard\""]);
+    // Wildcard NODATA.
+    let nodata = dig(s.dns, &["other.wild.example.com", "MX"]);
+    assert_eq!((nodata.status.as_str(), nodata.answer.len()), ("NOERROR", 0));
+    assert!(nodata.soa_in_authority().is_some());
+    // An existing name is not covered by the wildcard, nor are names below it.
+    assert_eq!(dig(s.dns, &["host.wild.example.com", "A"]).data("A"), ["192.0.2.7"]);
+    assert_eq!(dig(s.dns, &["host.wild.example.com", "TXT"]).answer.len(), 0);
+    assert_eq!(dig(s.dns, &["x.host.wild.example.com", "A"]).status, "NXDOMAIN");
+}
+
+#[test]
+fn cnames_and_delegations() {
+    let s = Server::start();
+    zone(&s);
+    let chain = dig(s.dns, &["chain.example.com", "A"]);
+    let types: Vec<&str> = chain.answer.iter().map(|r| r.2.as_str()).collect();
+    assert_eq!(types, ["CNAME", "CNAME", "A"], "{}", chain.raw);
+    assert_eq!(chain.data("A"), ["192.0.2.80"]);
+    assert_eq!(dig(s.dns, &["alias.example.com", "CNAME"]).data("CNAME"), ["www.example.com."]);
+    let dangling = dig(s.dns, &["dangling.example.com", "A"]);
+    assert_eq!((dangling.status.as_str(), dangling.answer.len()), ("NXDOMAIN", 1), "RFC 6604: the chain's last rcode");
+    let outside = dig(s.dns, &["outside.example.com", "A"]);
+    assert_eq!((outside.status.as_str(), outside.data("CNAME")), ("NOERROR", vec!["www.example.net.".to_string()]));
+
+    // Referral: no AA, NS in authority, glue in additional.
+    for name in ["www.sub.example.com", "sub.example.com", "ns1.sub.example.com"] {
+        let r = dig(s.dns, &[name, "A"]);
+        assert_eq!((r.status.as_str(), r.aa(), r.answer.len()), ("NOERROR", false, 0), "{name}: {}", r.raw);
+        let mut ns: Vec<&str> = r.authority.iter().filter(|x| x.2 == "NS").map(|x| x.3.as_str()).collect();
+        ns.sort();
+        assert_eq!(ns, ["ns1.sub.example.com.", "ns2.sub.example.com."]);
+        let glue: Vec<&str> = r.additional.iter().filter(|x| x.2 == "A").map(|x| x.3.as_str()).collect();
+        assert_eq!(glue.len(), 2, "{}", r.raw);
+    }
+    // MX answers carry the in-zone exchange's address.
+    let mx = dig(s.dns, &["example.com", "MX"]);
+    assert_eq!(mx.data("MX"), ["10 mail.example.com."]);
+    assert!(mx.additional.iter().any(|r| r.0 == "mail.example.com." && r.3 == "192.0.2.25"), "{}", mx.raw);
+    assert_eq!(dig(s.dns, &["_sip._tcp.example.com", "SRV"]).data("SRV"), ["10 60 5060 www.example.com."]);
+    assert_eq!(dig(s.dns, &["example.com", "CAA"]).data("CAA"), ["0 issue \"letsencrypt.org\""]);
+}
+
+#[test]
+fn protocol_edges() {
+    let s = Server::start();
+    zone(&s);
+    // Not our zone: REFUSED, no AA. Case is matched insensitively and echoed.
+    let refused = dig(s.dns, &["example.net", "A"]);
+    assert_eq!((refused.status.as_str(), refused.aa()), ("REFUSED", false));
+    let mixed = dig::udp(s.dns, &dig::message("wWw.ExAmPlE.CoM.", RecordType::A));
+    assert_eq!(mixed.queries[0].name().to_ascii(), "wWw.ExAmPlE.CoM.");
+    assert_eq!(mixed.answers[0].name.to_ascii(), "wWw.ExAmPlE.CoM.");
+    assert!(mixed.metadata.authoritative);
+
+    // EDNS: OPT echoed; a version above 0 gets BADVERS.
+    let with_opt = dig::udp(s.dns, &dig::with_edns(dig::message("www.example.com.", RecordType::A), 4096, 0));
+    assert!(with_opt.edns.is_some());
+    assert!(dig::udp(s.dns, &dig::message("www.example.com.", RecordType::A)).edns.is_none());
+    let badvers = dig::udp(s.dns, &dig::with_edns(dig::message("www.example.com.", RecordType::A), 1232, 1));
+    assert_eq!(u16::from(badvers.metadata.response_code), 16, "BADVERS");
+
+    // Over UDP a large answer is truncated (TC) within the client's limit; TCP has it all.
+    let big = dig(s.dns, &["+noedns", "big.example.com", "TXT"]);
+    assert!(big.tc() || big.raw.contains("Truncated"), "{}", big.raw);
+    let big_udp = dig::udp(s.dns, &dig::with_edns(dig::message("big.example.com.", RecordType::TXT), 512, 0));
+    assert!(big_udp.metadata.truncation && big_udp.answers.is_empty());
+    assert!(big_udp.to_vec().unwrap().len() <= 512);
+    let big_tcp = dig(s.dns, &["+tcp", "big.example.com", "TXT"]);
+    assert_eq!(big_tcp.answer.len(), 1);
+    assert_eq!(big_tcp.answer[0].3.matches('"').count(), 12, "1500 bytes as six strings of ≤255");
+
+    // Pipelined TCP queries are all answered.
+    let names = ["www.example.com.", "mail.example.com.", "nope.example.com."];
+    let answers = dig::tcp_pipelined(s.dns, &names.map(|n| dig::message(n, RecordType::A)));
+    let codes: Vec<ResponseCode> = answers.iter().map(|a| a.metadata.response_code).collect();
+    assert_eq!(codes, [ResponseCode::NoError, ResponseCode::NoError, ResponseCode::NXDomain]);
+
+    // ANY is answered minimally (RFC 8482): one RRset.
+    let any = dig(s.dns, &["www.example.com", "ANY"]);
+    let kinds: std::collections::BTreeSet<&str> = any.answer.iter().map(|r| r.2.as_str()).collect();
+    assert_eq!((any.status.as_str(), kinds.len()), ("NOERROR", 1), "{}", any.raw);
+
+    // Malformed questions: FORMERR; unknown opcodes: NOTIMP.
+    let mut two = dig::message("www.example.com.", RecordType::A);
+    two.add_query(hickory_proto::op::Query::query("mail.example.com.".parse().unwrap(), RecordType::A));
+    assert_eq!(dig::udp(s.dns, &two).metadata.response_code, ResponseCode::FormErr);
+    let mut cut = dig::message("www.example.com.", RecordType::A).to_vec().unwrap();
+    cut.truncate(cut.len() - 3);
+    let formerr = dig::udp_raw(s.dns, &cut).expect("an answer to a cut-off question");
+    assert_eq!(formerr[3] & 0x0f, 1, "FORMERR");
+    let mut status = dig::message("www.example.com.", RecordType::A);
+    status.metadata.op_code = OpCode::Status;
+    assert_eq!(dig::udp(s.dns, &status).metadata.response_code, ResponseCode::NotImp);
+}
+
+#[test]
+fn hostile_packets_never_stop_the_server() {
+    let s = Server::start();
+    zone(&s);
+    let valid = dig::message("www.example.com.", RecordType::A).to_vec().unwrap();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    for i in 0..3000 {
+        let mut packet = if i % 2 == 0 { valid.clone() } else { vec![0u8; (next() % 600) as usize] };
+        for _ in 0..(next() % 12) {
+            if !packet.is_empty() {
+                let at = (next() as usize) % packet.len();
+                packet[at] = next() as u8;
+            }
+        }
+        if i % 3 == 0 {
+            packet.truncate((next() as usize) % (packet.len() + 1));
+        }
+        let _ = socket.send_to(&packet, s.dns);
+    }
+    // Garbage over TCP too: a huge length prefix, then a hang-up.
+    if let Ok(mut tcp) = std::net::TcpStream::connect(s.dns) {
+        use std::io::Write;
+        let _ = tcp.write_all(&[0xff, 0xff, 1, 2, 3]);
+    }
+    let after = dig(s.dns, &["www.example.com", "A"]);
+    assert_eq!(after.data("A"), ["192.0.2.80"], "still answering: {}", after.raw);
+    assert_eq!(dig(s.dns, &["+tcp", "www.example.com", "A"]).data("A"), ["192.0.2.80"]);
+}
