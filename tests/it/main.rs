@@ -8,3 +8,4 @@ mod cli;
 mod dig;
 mod dns;
 mod support;
+mod transfer;
