@@ -32,6 +32,26 @@ enum Command {
     /// Manage API tokens (offline: the server must not be running)
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage TSIG keys for zone transfers (offline: the server must not be running)
+    #[command(subcommand)]
+    Tsig(TsigCommand),
+}
+
+#[derive(Subcommand)]
+enum TsigCommand {
+    /// Create a key and print it as a BIND `key` clause
+    Add {
+        name: String,
+        #[arg(long, default_value = "hmac-sha256")]
+        algorithm: String,
+        /// Limit the key to this zone (repeatable)
+        #[arg(long = "zone")]
+        zones: Vec<String>,
+    },
+    /// List keys (never their secrets)
+    List,
+    /// Delete a key
+    Remove { name: String },
 }
 
 #[derive(Subcommand)]
@@ -80,6 +100,7 @@ fn main() -> anyhow::Result<()> {
         Command::Serve(config) => serve(&cli.data, config),
         Command::User(command) => user(&cli.data, command),
         Command::Token(command) => token(&cli.data, command),
+        Command::Tsig(command) => tsig(&cli.data, command),
     }
 }
 
@@ -156,6 +177,33 @@ fn token(data: &DataArg, command: TokenCommand) -> anyhow::Result<()> {
         TokenCommand::Revoke { id } => {
             service.revoke_token(&Actor::system("cli"), &id)?;
             eprintln!("revoked {id}");
+        }
+    }
+    Ok(())
+}
+
+fn tsig(data: &DataArg, command: TsigCommand) -> anyhow::Result<()> {
+    let service = offline(data)?;
+    let cli = Actor::system("cli");
+    match command {
+        TsigCommand::Add { name, algorithm, zones } => {
+            let key = service.create_tsig_key(&cli, &name, algorithm.parse()?, &zones)?;
+            println!(
+                "key \"{}\" {{\n    algorithm {};\n    secret \"{}\";\n}};",
+                key.name,
+                key.algorithm.as_str(),
+                key.secret
+            );
+        }
+        TsigCommand::List => {
+            for key in service.list_tsig_keys(&cli)? {
+                let zones = if key.zones.is_empty() { "*".to_string() } else { key.zones.join(",") };
+                println!("{:<32} {:<12} {}", key.name, key.algorithm.as_str(), zones);
+            }
+        }
+        TsigCommand::Remove { name } => {
+            service.delete_tsig_key(&cli, &name)?;
+            eprintln!("removed {name}");
         }
     }
     Ok(())

@@ -12,9 +12,9 @@ use hickory_server::net::xfer::Protocol;
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::zone_handler::MessageResponseBuilder;
 
-use super::Catalog;
 use super::snapshot::Lookup;
 use super::transfer;
+use super::{Catalog, tsig};
 use crate::service::Service;
 
 /// The UDP payload we offer and accept at most (DNS Flag Day 2020).
@@ -83,7 +83,13 @@ impl Handler {
             return transfer::respond(ctx, response).await;
         }
         let lookup = zone.lookup(qname, query.original().name(), qtype);
-        send_lookup(request, &mut response, lookup, edns.as_ref()).await
+        match tsig::check(request, &self.catalog.tsig_keys()) {
+            tsig::Verdict::Unsigned => send_lookup(request, &mut response, lookup, edns.as_ref(), None).await,
+            tsig::Verdict::Valid { mut signing, .. } => {
+                send_lookup(request, &mut response, lookup, edns.as_ref(), Some(&mut signing)).await
+            }
+            tsig::Verdict::Invalid(context) => send_tsig_error(request, &mut response, context).await,
+        }
     }
 }
 
@@ -115,6 +121,7 @@ async fn send_lookup<R: ResponseHandler>(
     response: &mut R,
     mut lookup: Lookup,
     edns: Option<&Edns>,
+    signing: Option<&mut tsig::Signing>,
 ) -> Result<ResponseInfo, NetError> {
     let mut metadata = Metadata::response_from_request(&request.metadata);
     metadata.authoritative = lookup.authoritative;
@@ -122,18 +129,65 @@ async fn send_lookup<R: ResponseHandler>(
     if request.protocol() == Protocol::Udp {
         fit_udp(request, &mut lookup, &mut metadata, edns);
     }
-    let mut builder = MessageResponseBuilder::from_message_request(request);
-    if let Some(edns) = edns {
-        builder.edns(edns);
+    let sections = [lookup.answers.as_slice(), lookup.authority.as_slice(), lookup.additional.as_slice()];
+    send_sections(request, response, metadata, edns, sections, signing).await
+}
+
+/// Sends answer, authority and additional records, TSIG-signed when the request was.
+pub(super) async fn send_sections<R: ResponseHandler>(
+    request: &Request,
+    response: &mut R,
+    metadata: Metadata,
+    edns: Option<&Edns>,
+    [answers, authority, additional]: [&[Record]; 3],
+    signing: Option<&mut tsig::Signing>,
+) -> Result<ResponseInfo, NetError> {
+    let build = || {
+        let mut builder = MessageResponseBuilder::from_message_request(request);
+        if let Some(edns) = edns {
+            builder.edns(edns);
+        }
+        builder.build(metadata, answers.iter(), authority.iter(), std::iter::empty(), additional.iter())
+    };
+    let mut message = build();
+    if let Some(signing) = signing {
+        let signature = signing.sign(&encode(build())?).ok_or_else(|| NetError::from("TSIG signing failed"))?;
+        message.set_signature(signature);
     }
-    let message = builder.build(
-        metadata,
-        lookup.answers.iter(),
-        lookup.authority.iter(),
-        std::iter::empty(),
-        lookup.additional.iter(),
-    );
     response.send_response(message).await
+}
+
+/// NOTAUTH for a bad signature, with the TSIG error the client can read (RFC 8945 §5.3.2).
+pub(super) async fn send_tsig_error<R: ResponseHandler>(
+    request: &Request,
+    response: &mut R,
+    context: Option<hickory_proto::rr::TSigResponseContext>,
+) -> Result<ResponseInfo, NetError> {
+    let mut metadata = Metadata::response_from_request(&request.metadata);
+    metadata.response_code = ResponseCode::NotAuth;
+    let build = || MessageResponseBuilder::from_message_request(request).build_no_records(metadata);
+    let mut message = build();
+    if let Some(signature) = tsig::error_signature(context, &encode(build())?) {
+        message.set_signature(signature);
+    }
+    response.send_response(message).await
+}
+
+/// The bytes of a message without a TSIG record: what a MAC covers.
+fn encode<'a>(
+    message: hickory_server::zone_handler::MessageResponse<
+        '_,
+        'a,
+        impl Iterator<Item = &'a Record> + Send + 'a,
+        impl Iterator<Item = &'a Record> + Send + 'a,
+        impl Iterator<Item = &'a Record> + Send + 'a,
+        impl Iterator<Item = &'a Record> + Send + 'a,
+    >,
+) -> Result<Vec<u8>, NetError> {
+    let mut buffer = Vec::with_capacity(1024);
+    let mut encoder = BinEncoder::new(&mut buffer);
+    message.destructive_emit(&mut encoder).map_err(|e| NetError::from(e.to_string()))?;
+    Ok(buffer)
 }
 
 /// Makes a UDP answer fit the client's limit: the additional section goes first; if the

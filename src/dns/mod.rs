@@ -7,6 +7,7 @@ mod handler;
 mod notify;
 pub mod snapshot;
 mod transfer;
+mod tsig;
 
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::sync::Arc;
@@ -48,6 +49,7 @@ impl Default for Settings {
 /// The zones being served, and what to do when one changes.
 pub struct Catalog {
     zones: ArcSwap<ZoneSet>,
+    tsig_keys: ArcSwap<Vec<Arc<tsig::Key>>>,
     settings: Settings,
     notifier: notify::Notifier,
 }
@@ -56,6 +58,7 @@ impl Catalog {
     pub fn new(settings: Settings) -> Self {
         Self {
             zones: ArcSwap::from_pointee(ZoneSet::default()),
+            tsig_keys: ArcSwap::from_pointee(Vec::new()),
             notifier: notify::Notifier::new(settings.notify.clone()),
             settings,
         }
@@ -83,6 +86,15 @@ impl Catalog {
     /// Each secondary's last NOTIFY per zone: (zone, secondary, serial, acknowledged).
     pub fn notify_status(&self) -> Vec<(String, SocketAddr, u32, bool)> {
         self.notifier.state().into_iter().map(|(zone, target, s)| (zone, target, s.serial, s.acknowledged)).collect()
+    }
+
+    /// The TSIG keys transfers may be signed with, from now on.
+    pub fn set_tsig_keys(&self, keys: &[crate::domain::tsig::TsigKey]) {
+        self.tsig_keys.store(Arc::new(tsig::keys(keys)));
+    }
+
+    fn tsig_keys(&self) -> Arc<Vec<Arc<tsig::Key>>> {
+        self.tsig_keys.load_full()
     }
 
     pub fn remove(&self, domain: &str) {

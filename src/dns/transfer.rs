@@ -8,12 +8,11 @@ use hickory_proto::rr::{RData, Record, RecordType};
 use hickory_server::net::NetError;
 use hickory_server::net::xfer::Protocol;
 use hickory_server::server::{Request, ResponseHandler, ResponseInfo};
-use hickory_server::zone_handler::MessageResponseBuilder;
 
 use super::convert::to_wire;
-use super::handler::wire_size_bound;
+use super::handler::{send_sections, send_tsig_error, wire_size_bound};
 use super::snapshot::ZoneSnapshot;
-use super::{Catalog, serial_newer};
+use super::{Catalog, serial_newer, tsig};
 use crate::domain::record::RecordType as Type;
 use crate::service::Service;
 use crate::store::{JournalEntry, Read};
@@ -32,16 +31,29 @@ pub struct Context<'a> {
 pub async fn respond<R: ResponseHandler>(ctx: Context<'_>, mut response: R) -> Result<ResponseInfo, NetError> {
     let request = ctx.request;
     let is_ixfr = request.queries.queries().first().is_some_and(|q| q.query_type() == RecordType::IXFR);
-    if !allowed(&ctx) {
-        tracing::info!(zone = %ctx.zone.domain, client = %request.src(), "zone transfer refused");
-        return send(&ctx, &mut response, ResponseCode::Refused, &[]).await;
-    }
+    // A valid TSIG key covering the zone admits the client; without TSIG, its address must.
+    let mut signing = match tsig::check(request, &ctx.catalog.tsig_keys()) {
+        tsig::Verdict::Valid { key, signing } if key.key.covers(&ctx.zone.domain) => Some(signing),
+        tsig::Verdict::Valid { mut signing, .. } => {
+            return send(&ctx, &mut response, ResponseCode::Refused, &[], Some(&mut signing)).await;
+        }
+        tsig::Verdict::Invalid(context) => {
+            tracing::info!(zone = %ctx.zone.domain, client = %request.src(), "zone transfer with a bad TSIG signature");
+            return send_tsig_error(request, &mut response, context).await;
+        }
+        tsig::Verdict::Unsigned if allowed_address(&ctx) => None,
+        tsig::Verdict::Unsigned => {
+            tracing::info!(zone = %ctx.zone.domain, client = %request.src(), "zone transfer refused");
+            return send(&ctx, &mut response, ResponseCode::Refused, &[], None).await;
+        }
+    };
     let client_serial = is_ixfr.then(|| client_serial(request)).flatten();
     if request.protocol() == Protocol::Udp {
         // Over UDP an IXFR gets the current SOA (RFC 1995 §2: "use TCP"); AXFR needs TCP.
+        let soa = std::slice::from_ref(&ctx.zone.soa);
         return match client_serial {
-            Some(_) => send(&ctx, &mut response, ResponseCode::NoError, std::slice::from_ref(&ctx.zone.soa)).await,
-            None => send(&ctx, &mut response, ResponseCode::FormErr, &[]).await,
+            Some(_) => send(&ctx, &mut response, ResponseCode::NoError, soa, signing.as_mut()).await,
+            None => send(&ctx, &mut response, ResponseCode::FormErr, &[], signing.as_mut()).await,
         };
     }
     let records = match client_serial {
@@ -49,15 +61,15 @@ pub async fn respond<R: ResponseHandler>(ctx: Context<'_>, mut response: R) -> R
         Some(serial) => incremental(&ctx, serial).unwrap_or_else(|| full(ctx.zone)),
         None => full(ctx.zone),
     };
-    tracing::info!(zone = %ctx.zone.domain, client = %request.src(), kind = if is_ixfr { "IXFR" } else { "AXFR" }, records = records.len(), "zone transfer");
+    tracing::info!(zone = %ctx.zone.domain, client = %request.src(), kind = if is_ixfr { "IXFR" } else { "AXFR" }, records = records.len(), signed = signing.is_some(), "zone transfer");
     let mut info = None;
     for chunk in chunks(&records) {
-        info = Some(send(&ctx, &mut response, ResponseCode::NoError, chunk).await?);
+        info = Some(send(&ctx, &mut response, ResponseCode::NoError, chunk, signing.as_mut()).await?);
     }
     info.ok_or_else(|| NetError::from("empty transfer"))
 }
 
-fn allowed(ctx: &Context<'_>) -> bool {
+fn allowed_address(ctx: &Context<'_>) -> bool {
     let ip = ctx.request.src().ip();
     ctx.catalog.settings().allow_transfer.iter().chain(&ctx.zone.allow_transfer).any(|net| net.contains(&ip))
 }
@@ -138,19 +150,16 @@ fn chunks(records: &[Record]) -> Vec<&[Record]> {
     out
 }
 
+/// Sends one message of the answer, TSIG-signed when the request was.
 async fn send<R: ResponseHandler>(
     ctx: &Context<'_>,
     response: &mut R,
     code: ResponseCode,
     records: &[Record],
+    signing: Option<&mut tsig::Signing>,
 ) -> Result<ResponseInfo, NetError> {
     let mut metadata = Metadata::response_from_request(&ctx.request.metadata);
     metadata.authoritative = code == ResponseCode::NoError;
     metadata.response_code = code;
-    let mut builder = MessageResponseBuilder::from_message_request(ctx.request);
-    if let Some(edns) = ctx.edns {
-        builder.edns(edns);
-    }
-    let message = builder.build(metadata, records.iter(), std::iter::empty(), std::iter::empty(), std::iter::empty());
-    response.send_response(message).await
+    send_sections(ctx.request, response, metadata, ctx.edns, [records, &[], &[]], signing).await
 }

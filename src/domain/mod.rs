@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod name;
 pub mod record;
+pub mod tsig;
 pub mod zone;
 
 use serde::Serialize;

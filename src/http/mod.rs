@@ -61,7 +61,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(delete().to(admin::delete_user)),
             )
             .service(resource("/tokens").route(get().to(admin::list_tokens)).route(post().to(admin::create_token)))
-            .service(resource("/tokens/{id}").route(delete().to(admin::revoke_token))),
+            .service(resource("/tokens/{id}").route(delete().to(admin::revoke_token)))
+            .service(
+                resource("/tsig-keys").route(get().to(admin::list_tsig_keys)).route(post().to(admin::create_tsig_key)),
+            )
+            .service(resource("/tsig-keys/{name}").route(delete().to(admin::delete_tsig_key))),
     );
 }
 

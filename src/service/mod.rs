@@ -6,6 +6,7 @@ mod accounts;
 mod ratelimit;
 mod records;
 pub mod templates;
+mod tsig;
 mod zones;
 
 use std::sync::Arc;
@@ -131,8 +132,9 @@ impl Service {
         Ok(())
     }
 
-    /// Serves every stored zone (at start-up).
+    /// Serves every stored zone and TSIG key (at start-up).
     pub fn publish_all(&self) -> Result<usize> {
+        self.publish_tsig_keys()?;
         let zones = self.store.read(|r| Ok::<_, Error>(r.zones()?))?;
         for zone in &zones {
             self.publish(&zone.id)?;

@@ -9,7 +9,7 @@ use super::tables::*;
 type Migration = fn(&WriteTransaction) -> Result<(), StoreError>;
 
 /// Index i holds the migration to schema version i + 1.
-const MIGRATIONS: &[Migration] = &[create_tables];
+const MIGRATIONS: &[Migration] = &[create_tables, add_tsig_keys];
 
 pub const LATEST: u32 = MIGRATIONS.len() as u32;
 
@@ -56,5 +56,11 @@ fn create_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     let mut meta = txn.open_table(META)?;
     meta.insert("server_id", crate::domain::new_id("srv_").as_str())?;
     meta.insert("created_at", crate::domain::now().to_string().as_str())?;
+    Ok(())
+}
+
+/// Version 2: TSIG keys for zone transfers.
+fn add_tsig_keys(txn: &WriteTransaction) -> Result<(), StoreError> {
+    txn.open_table(TSIG_KEYS)?;
     Ok(())
 }

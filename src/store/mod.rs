@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::Timestamp;
 use crate::domain::auth::{Token, User};
 use crate::domain::record::Record;
+use crate::domain::tsig::TsigKey;
 use crate::domain::zone::Zone;
 use tables::*;
 
@@ -196,6 +197,10 @@ pub trait Read {
     fn tokens(&self) -> Result<Vec<Token>, StoreError> {
         self.raw_all(TOKENS)?.iter().map(|b| decode(b)).collect()
     }
+
+    fn tsig_keys(&self) -> Result<Vec<TsigKey>, StoreError> {
+        self.raw_all(TSIG_KEYS)?.iter().map(|b| decode(b)).collect()
+    }
 }
 
 type TableDefinition = redb::TableDefinition<'static, &'static str, &'static [u8]>;
@@ -339,6 +344,15 @@ impl Txn {
         self.0.open_table(USERS)?.remove(user.id.as_str())?;
         self.0.open_table(USERNAMES)?.remove(user.username.as_str())?;
         Ok(())
+    }
+
+    pub fn put_tsig_key(&mut self, key: &TsigKey) -> Result<(), StoreError> {
+        self.0.open_table(TSIG_KEYS)?.insert(key.name.as_str(), encode(key).as_slice())?;
+        Ok(())
+    }
+
+    pub fn delete_tsig_key(&mut self, name: &str) -> Result<bool, StoreError> {
+        Ok(self.0.open_table(TSIG_KEYS)?.remove(name)?.is_some())
     }
 
     pub fn put_token(&mut self, token: &Token) -> Result<(), StoreError> {

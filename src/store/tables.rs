@@ -22,5 +22,7 @@ pub const RECORD_ZONE: TableDefinition<&str, &str> = TableDefinition::new("recor
 pub const RECORD_NAMES: MultimapTableDefinition<(&str, &str), &str> = MultimapTableDefinition::new("record_names");
 /// (zone id, serial) → JournalEntry: the change that produced that serial (IXFR, history).
 pub const JOURNAL: TableDefinition<(&str, u32), &[u8]> = TableDefinition::new("journal");
+/// key name → TsigKey (schema 2).
+pub const TSIG_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("tsig_keys");
 /// sequence number → AuditEntry.
 pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");

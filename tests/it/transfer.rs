@@ -47,6 +47,68 @@ fn axfr_is_refused_unless_allowed_and_spans_messages() {
 }
 
 #[test]
+fn tsig_keys_admit_transfers() {
+    let s = Server::start();
+    let t = s.user_token("tsig", &[], &[]);
+    let z = s.zone(&t, "example.com");
+    for batch in 0..2 {
+        let records: Vec<_> = (0..1000)
+            .map(|i| json!({"type": "TXT", "name": format!("t{batch}-{i}"), "content": "v=spf1 -all"}))
+            .collect();
+        s.post(&format!("/api/v1/domains/{z}/dns/bulk"), &t, json!({"records": records}));
+    }
+    s.post("/api/v1/tsig-keys", &t, json!({"name": "x"})).error(403, "forbidden");
+    let key =
+        s.post("/api/v1/tsig-keys", &s.admin_token, json!({"name": "xfr.example.net.", "algorithm": "hmac-sha256"}));
+    assert_eq!(key.status, 201, "{}", key.text);
+    let secret = key.body["secret"].as_str().unwrap().to_string();
+    let listed = s.get("/api/v1/tsig-keys", &s.admin_token);
+    assert!(listed.text.contains("xfr.example.net") && !listed.text.contains(&secret), "the secret is shown once");
+    s.post("/api/v1/tsig-keys", &s.admin_token, json!({"name": "xfr.example.net"})).error(409, "conflict");
+    s.post("/api/v1/tsig-keys", &s.admin_token, json!({"name": "k", "algorithm": "hmac-md5"}))
+        .error(400, "validation_error");
+
+    // Signed: every message of a multi-message AXFR verifies in dig.
+    let signed =
+        dig(s.dns, &["+tcp", "+stats", "-y", &format!("hmac-sha256:xfr.example.net:{secret}"), "example.com", "AXFR"]);
+    let records = signed.answer.iter().filter(|r| r.2 != "TSIG").count();
+    let signatures = signed.answer.iter().filter(|r| r.2 == "TSIG").count();
+    assert_eq!(records, 2000 + 3, "{}", &signed.raw[signed.raw.len().saturating_sub(400)..]);
+    assert!(signatures > 1, "each of the messages carries its TSIG: {signatures}");
+    assert!(
+        !signed.raw.contains("failure") && !signed.raw.contains("failed"),
+        "{}",
+        &signed.raw[signed.raw.len() - 300..]
+    );
+    let wrong = dig(
+        s.dns,
+        &[
+            "+tcp",
+            "-y",
+            "hmac-sha256:xfr.example.net:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=",
+            "example.com",
+            "AXFR",
+        ],
+    );
+    let refused = |d: &crate::dig::Dig| d.answer.iter().all(|r| r.2 == "TSIG");
+    assert!(refused(&wrong) && wrong.raw.contains("BADSIG"), "{}", wrong.raw);
+    let unknown = dig(s.dns, &["+tcp", "-y", &format!("hmac-sha256:other.key:{secret}"), "example.com", "AXFR"]);
+    assert!(refused(&unknown) && unknown.raw.contains("BADKEY"), "{}", unknown.raw);
+    // A key limited to another zone is refused here.
+    let limited = s.post("/api/v1/tsig-keys", &s.admin_token, json!({"name": "only-org", "zones": ["example.org"]}));
+    let other_secret = limited.body["secret"].as_str().unwrap();
+    assert!(refused(&dig(
+        s.dns,
+        &["+tcp", "-y", &format!("hmac-sha256:only-org:{other_secret}"), "example.com", "AXFR"]
+    )));
+    assert_eq!(s.delete("/api/v1/tsig-keys/xfr.example.net", &s.admin_token).status, 204);
+    assert!(refused(&dig(
+        s.dns,
+        &["+tcp", "-y", &format!("hmac-sha256:xfr.example.net:{secret}"), "example.com", "AXFR"]
+    )));
+}
+
+#[test]
 fn ixfr_sends_the_journal() {
     let s = Server::start();
     let t = s.user_token("ixfr", &[], &[]);
@@ -117,6 +179,9 @@ fn bind_secondary_follows_by_notify_and_ixfr() {
     s.post(&format!("/api/v1/domains/{z}/dns"), &t, json!({"type": "A", "name": "www", "content": "192.0.2.1"}));
     s.post(&format!("/api/v1/domains/{z}/dns"), &t, json!({"type": "TXT", "name": "@", "content": "x".repeat(600)}));
 
+    // The secondary authenticates with TSIG; its address alone would be refused.
+    let key = s.post("/api/v1/tsig-keys", &s.admin_token, json!({"name": "xfr.example.net", "zones": ["example.com"]}));
+    let secret = key.body["secret"].as_str().unwrap().to_string();
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let named_addr: SocketAddr = ([127, 0, 0, 1], port).into();
@@ -135,23 +200,23 @@ fn bind_secondary_follows_by_notify_and_ixfr() {
     allow-notify {{ 127.0.0.1; }};
 }};
 controls {{ }};
+key "xfr.example.net" {{
+    algorithm hmac-sha256;
+    secret "{secret}";
+}};
 zone "example.com" {{
     type secondary;
-    primaries {{ 127.0.0.1 port {primary}; }};
+    primaries {{ 127.0.0.1 port {primary} key "xfr.example.net"; }};
     file "{dir}/example.com.db";
 }};
 "#,
             dir = dir.path().display(),
-            primary = s.dns.port()
+            primary = s.dns.port(),
+            secret = secret,
         ),
     )
     .unwrap();
-    let settings = s.send(
-        "PATCH",
-        &format!("/api/v1/dns-zones/{z}/"),
-        &t,
-        json!({"allow_transfer": ["127.0.0.1"], "notify": [named_addr.to_string()]}),
-    );
+    let settings = s.send("PATCH", &format!("/api/v1/dns-zones/{z}/"), &t, json!({"notify": [named_addr.to_string()]}));
     assert_eq!(settings.status, 200, "{}", settings.text);
 
     let _named = Named(

@@ -8,6 +8,7 @@ use super::{ApiResult, Dialect, blocking, parse_json};
 use crate::domain::ValidationError;
 use crate::domain::auth::{Scope, Token, TokenStyle, User};
 use crate::domain::iso8601;
+use crate::domain::tsig::{TsigAlgorithm, TsigKey};
 use crate::http::auth::Caller;
 use crate::service::{NewToken, Service, UserChange};
 
@@ -126,5 +127,38 @@ pub async fn create_token(svc: web::Data<Service>, caller: Caller, body: web::By
 
 pub async fn revoke_token(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
     blocking(move || svc.revoke_token(&caller, &path)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+fn tsig_view(k: &TsigKey) -> Value {
+    json!({"name": k.name, "algorithm": k.algorithm, "zones": k.zones, "created_at": iso8601(k.created_at)})
+}
+
+pub async fn list_tsig_keys(svc: web::Data<Service>, caller: Caller) -> ApiResult {
+    let keys = blocking(move || svc.list_tsig_keys(&caller)).await?;
+    Ok(HttpResponse::Ok().json(json!({"tsig_keys": keys.iter().map(tsig_view).collect::<Vec<_>>()})))
+}
+
+#[derive(Deserialize)]
+struct NewTsigKey {
+    name: Option<String>,
+    algorithm: Option<String>,
+    #[serde(default)]
+    zones: Vec<String>,
+}
+
+/// Creates a TSIG key; the secret is in this answer (base64, as BIND writes it).
+pub async fn create_tsig_key(svc: web::Data<Service>, caller: Caller, body: web::Bytes) -> ApiResult {
+    let b: NewTsigKey = parse_json(&body, Dialect::Vps)?;
+    let name = b.name.ok_or_else(|| ValidationError::new("name", "The field 'name' is required"))?;
+    let algorithm = b.algorithm.as_deref().unwrap_or("hmac-sha256").parse::<TsigAlgorithm>()?;
+    let key = blocking(move || svc.create_tsig_key(&caller, &name, algorithm, &b.zones)).await?;
+    let mut view = tsig_view(&key);
+    view["secret"] = json!(key.secret);
+    Ok(HttpResponse::Created().json(view))
+}
+
+pub async fn delete_tsig_key(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
+    blocking(move || svc.delete_tsig_key(&caller, &path)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

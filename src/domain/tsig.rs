@@ -1,0 +1,85 @@
+//! TSIG keys (RFC 8945): named shared secrets that authenticate zone transfers (and, later,
+//! dynamic updates). The secret must be kept as is to compute MACs, so it is stored, and shown
+//! only when the key is created.
+
+use std::str::FromStr;
+
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+use super::{Timestamp, ValidationError, name};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TsigAlgorithm {
+    #[serde(rename = "hmac-sha256")]
+    HmacSha256,
+    #[serde(rename = "hmac-sha512")]
+    HmacSha512,
+}
+
+impl TsigAlgorithm {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::HmacSha256 => "hmac-sha256",
+            Self::HmacSha512 => "hmac-sha512",
+        }
+    }
+
+    fn secret_len(self) -> usize {
+        match self {
+            Self::HmacSha256 => 32,
+            Self::HmacSha512 => 64,
+        }
+    }
+}
+
+impl FromStr for TsigAlgorithm {
+    type Err = ValidationError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().trim_end_matches('.') {
+            "hmac-sha256" => Ok(Self::HmacSha256),
+            "hmac-sha512" => Ok(Self::HmacSha512),
+            _ => Err(ValidationError::new(
+                "algorithm",
+                format!("Unsupported TSIG algorithm '{s}': use hmac-sha256 or hmac-sha512"),
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TsigKey {
+    /// A domain-style name, lowercase, no trailing dot (e.g. `xfr.example.net`).
+    pub name: String,
+    pub algorithm: TsigAlgorithm,
+    /// Base64, as BIND's `key` clause and `dig -y` write it.
+    pub secret: String,
+    /// Zones the key may transfer; empty: every zone.
+    pub zones: Vec<String>,
+    pub created_at: Timestamp,
+}
+
+impl TsigKey {
+    /// A new key with a random secret of the algorithm's natural length.
+    pub fn generate(
+        key_name: &str,
+        algorithm: TsigAlgorithm,
+        zones: &[String],
+        created_at: Timestamp,
+    ) -> Result<Self, ValidationError> {
+        let name = name::parse_host(key_name, "name", false)?;
+        let zones = zones.iter().map(|z| name::parse_domain(z)).collect::<Result<_, _>>()?;
+        let bytes: Vec<u8> = (0..algorithm.secret_len()).map(|_| rand::random::<u8>()).collect();
+        let secret = base64::engine::general_purpose::STANDARD.encode(bytes);
+        Ok(Self { name, algorithm, secret, zones, created_at })
+    }
+
+    pub fn secret_bytes(&self) -> Vec<u8> {
+        base64::engine::general_purpose::STANDARD.decode(&self.secret).unwrap_or_default()
+    }
+
+    pub fn covers(&self, zone: &str) -> bool {
+        self.zones.is_empty() || self.zones.iter().any(|z| z == zone)
+    }
+}

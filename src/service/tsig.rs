@@ -1,0 +1,70 @@
+//! TSIG keys: admins create, list and delete them; the nameserver gets every change at once.
+
+use super::{Actor, Error, Result, Service};
+use crate::domain::now;
+use crate::domain::tsig::{TsigAlgorithm, TsigKey};
+use crate::store::{AuditEntry, Read};
+
+impl Service {
+    /// Creates a key; the answer holds its secret, which later listings do not.
+    pub fn create_tsig_key(
+        &self,
+        actor: &Actor,
+        name: &str,
+        algorithm: TsigAlgorithm,
+        zones: &[String],
+    ) -> Result<TsigKey> {
+        actor.require_admin()?;
+        let key = TsigKey::generate(name, algorithm, zones, now())?;
+        self.store.write(|txn| {
+            if txn.tsig_keys()?.iter().any(|k| k.name == key.name) {
+                return Err(Error::Conflict(format!("TSIG key {} already exists", key.name)));
+            }
+            txn.put_tsig_key(&key)?;
+            txn.append_audit(key_audit(actor, "tsig.create", None, Some(&key)))?;
+            Ok(())
+        })?;
+        self.publish_tsig_keys()?;
+        Ok(key)
+    }
+
+    pub fn list_tsig_keys(&self, actor: &Actor) -> Result<Vec<TsigKey>> {
+        actor.require_admin()?;
+        self.store.read(|r| Ok(r.tsig_keys()?))
+    }
+
+    pub fn delete_tsig_key(&self, actor: &Actor, name: &str) -> Result<()> {
+        actor.require_admin()?;
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        self.store.write(|txn| {
+            let key = txn.tsig_keys()?.into_iter().find(|k| k.name == name).ok_or(Error::NotFound("TSIG key"))?;
+            txn.delete_tsig_key(&name)?;
+            txn.append_audit(key_audit(actor, "tsig.delete", Some(&key), None))?;
+            Ok::<_, Error>(())
+        })?;
+        self.publish_tsig_keys()
+    }
+
+    /// Hands the current keys to the nameserver.
+    pub fn publish_tsig_keys(&self) -> Result<()> {
+        let keys = self.store.read(|r| Ok::<_, Error>(r.tsig_keys()?))?;
+        self.catalog.set_tsig_keys(&keys);
+        Ok(())
+    }
+}
+
+/// The audit trail names keys, never their secrets.
+fn key_audit(actor: &Actor, action: &str, before: Option<&TsigKey>, after: Option<&TsigKey>) -> AuditEntry {
+    let public = |k: &TsigKey| serde_json::json!({"name": k.name, "algorithm": k.algorithm, "zones": k.zones});
+    AuditEntry {
+        seq: 0,
+        at: now(),
+        actor: actor.username.clone(),
+        via: actor.via.clone(),
+        action: action.into(),
+        zone_id: None,
+        zone: None,
+        before: before.map(public),
+        after: after.map(public),
+    }
+}
