@@ -83,6 +83,26 @@ impl Catalog {
         }
     }
 
+    /// Serves a zone's next version by applying one committed change to the version being
+    /// served. False when that is not possible (the served version is not the one the change
+    /// started from, or the change needs a rebuild): then `publish` the whole zone instead.
+    /// Callers apply changes in commit order.
+    pub fn apply(&self, zone: &Zone, from_serial: u32, removed: &[Record], added: &[Record]) -> bool {
+        let current = self.zones.load();
+        let Some(served) = current.get(&zone.domain).filter(|z| z.id == zone.id && z.serial == from_serial) else {
+            return false;
+        };
+        let Some(next) = served.apply(zone, removed, added, &self.settings) else { return false };
+        let next = Arc::new(next);
+        self.zones.rcu(|current| {
+            let mut set = ZoneSet::clone(current);
+            set.insert_arc(next.clone());
+            set
+        });
+        self.notifier.zone_changed(&zone.domain, zone.serial, &zone.notify);
+        true
+    }
+
     /// Each secondary's last NOTIFY per zone: (zone, secondary, serial, acknowledged).
     pub fn notify_status(&self) -> Vec<(String, SocketAddr, u32, bool)> {
         self.notifier.state().into_iter().map(|(zone, target, s)| (zone, target, s.serial, s.acknowledged)).collect()

@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use imbl::HashMap as SharedMap;
+
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::rdata::{NS, SOA};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
@@ -38,8 +40,9 @@ pub struct ZoneSnapshot {
     pub allow_transfer: Vec<ipnet::IpNet>,
     /// The SOA as negative answers carry it: TTL = min(SOA TTL, MINIMUM) (RFC 2308 §3).
     negative_soa: Record,
-    /// Every owner name and empty non-terminal, lowercase, without the trailing dot.
-    nodes: HashMap<String, Node>,
+    /// Every owner name and empty non-terminal, lowercase, without the trailing dot. A
+    /// persistent map: the next version of a zone shares all unchanged nodes with this one.
+    nodes: SharedMap<String, Node>,
     /// Names below the apex that carry NS records: zone cuts.
     cuts: Vec<String>,
 }
@@ -58,60 +61,135 @@ impl ZoneSnapshot {
     pub fn build(zone: &Zone, records: &[StoredRecord], settings: &Settings) -> ZoneSnapshot {
         let origin = absolute_name(&zone.domain).unwrap_or_else(Name::root);
         let soa = soa_record(zone, &origin, settings);
-        let mut negative_soa = soa.clone();
-        negative_soa.ttl = soa.ttl.min(zone.soa.minimum);
-
-        let mut nodes: HashMap<String, Node> = HashMap::new();
-        let mut add = |owner: String, record: Record| {
-            let node = nodes.entry(owner).or_default();
-            match node.rrsets.iter_mut().find(|(t, _)| *t == record.record_type()) {
-                Some((_, set)) => set.push(record),
-                None => node.rrsets.push((record.record_type(), vec![record])),
-            }
+        let mut snapshot = ZoneSnapshot {
+            id: zone.id.clone(),
+            domain: zone.domain.clone(),
+            serial: zone.serial,
+            negative_soa: negative(&soa, zone),
+            soa: soa.clone(),
+            allow_transfer: zone.allow_transfer.clone(),
+            nodes: SharedMap::new(),
+            cuts: Vec::new(),
         };
-        add(zone.domain.clone(), soa.clone());
-        let has_apex_ns =
-            records.iter().any(|r| r.data.name == "@" && r.data.rtype == crate::domain::record::RecordType::NS);
+        snapshot.insert(zone.domain.clone(), soa);
+        let has_apex_ns = records.iter().any(|r| is_apex_ns(r));
         if !has_apex_ns {
             for ns in &settings.ns_names {
                 if let Some(target) = absolute_name(ns) {
-                    add(zone.domain.clone(), Record::from_rdata(origin.clone(), APEX_TTL, RData::NS(NS(target))));
+                    snapshot.insert(
+                        zone.domain.clone(),
+                        Record::from_rdata(origin.clone(), APEX_TTL, RData::NS(NS(target))),
+                    );
                 }
             }
         }
         for record in records {
-            if let Some(wire) = to_wire(&zone.domain, &record.data) {
-                add(crate::domain::name::absolute(&record.data.name, &zone.domain), wire);
-            }
+            snapshot.add(record);
         }
-        // Empty non-terminals exist (NODATA, not NXDOMAIN), and stop wildcard matching.
-        let owners: Vec<String> = nodes.keys().cloned().collect();
-        for owner in owners {
-            let mut name = owner.as_str();
-            while let Some((_, parent)) = name.split_once('.') {
-                if parent.len() <= zone.domain.len() {
-                    break;
+        snapshot.find_cuts();
+        snapshot
+    }
+
+    /// The next version of this zone after one change, sharing every untouched node; None when
+    /// the change needs a rebuild from the store (the zone's own apex NS came or went, which
+    /// decides whether the generated NS are served).
+    pub fn apply(
+        &self,
+        zone: &Zone,
+        removed: &[StoredRecord],
+        added: &[StoredRecord],
+        settings: &Settings,
+    ) -> Option<ZoneSnapshot> {
+        if removed.iter().chain(added).any(is_apex_ns) {
+            return None;
+        }
+        let origin = absolute_name(&zone.domain)?;
+        let soa = soa_record(zone, &origin, settings);
+        let mut next = ZoneSnapshot {
+            id: self.id.clone(),
+            domain: self.domain.clone(),
+            serial: zone.serial,
+            negative_soa: negative(&soa, zone),
+            soa: soa.clone(),
+            allow_transfer: zone.allow_transfer.clone(),
+            nodes: self.nodes.clone(),
+            cuts: self.cuts.clone(),
+        };
+        if let Some(apex) = next.nodes.get_mut(&zone.domain) {
+            apex.rrsets.retain(|(t, _)| *t != RecordType::SOA);
+            apex.rrsets.insert(0, (RecordType::SOA, vec![soa]));
+        }
+        for record in removed {
+            next.remove(record);
+        }
+        for record in added {
+            next.add(record);
+        }
+        if removed.iter().chain(added).any(|r| r.data.rtype == crate::domain::record::RecordType::NS) {
+            next.find_cuts();
+        }
+        Some(next)
+    }
+
+    fn insert(&mut self, owner: String, record: Record) {
+        let node = self.nodes.entry(owner).or_default();
+        match node.rrsets.iter_mut().find(|(t, _)| *t == record.record_type()) {
+            Some((_, set)) => set.push(record),
+            None => node.rrsets.push((record.record_type(), vec![record])),
+        }
+    }
+
+    /// Adds a stored record, and the empty non-terminals above it (they exist: NODATA, not
+    /// NXDOMAIN, and they stop wildcard matching).
+    fn add(&mut self, record: &StoredRecord) {
+        let Some(wire) = to_wire(&self.domain, &record.data) else { return };
+        let owner = crate::domain::name::absolute(&record.data.name, &self.domain);
+        let mut name = owner.as_str();
+        while let Some((_, parent)) = name.split_once('.') {
+            if parent.len() <= self.domain.len() || self.nodes.contains_key(parent) {
+                break;
+            }
+            self.nodes.insert(parent.to_string(), Node::default());
+            name = parent;
+        }
+        self.insert(owner, wire);
+    }
+
+    /// Removes a stored record; a name left empty goes too unless names below it remain.
+    fn remove(&mut self, record: &StoredRecord) {
+        let Some(wire) = to_wire(&self.domain, &record.data) else { return };
+        let owner = crate::domain::name::absolute(&record.data.name, &self.domain);
+        if let Some(node) = self.nodes.get_mut(&owner) {
+            for (_, set) in node.rrsets.iter_mut() {
+                if let Some(at) = set.iter().position(|r| *r == wire) {
+                    set.remove(at);
                 }
-                nodes.entry(parent.to_string()).or_default();
-                name = parent;
+            }
+            node.rrsets.retain(|(_, set)| !set.is_empty());
+        }
+        let mut name = owner;
+        while name != self.domain && self.nodes.get(&name).is_some_and(|n| n.rrsets.is_empty()) {
+            let below = format!(".{name}");
+            if self.nodes.keys().any(|k| k.ends_with(&below)) {
+                break;
+            }
+            self.nodes.remove(&name);
+            match name.split_once('.') {
+                Some((_, parent)) => name = parent.to_string(),
+                None => break,
             }
         }
-        let mut cuts: Vec<String> = nodes
+    }
+
+    fn find_cuts(&mut self) {
+        let mut cuts: Vec<String> = self
+            .nodes
             .iter()
-            .filter(|(name, node)| **name != zone.domain && node.get(RecordType::NS).is_some())
+            .filter(|(name, node)| **name != self.domain && node.get(RecordType::NS).is_some())
             .map(|(n, _)| n.clone())
             .collect();
         cuts.sort_by_key(|c| c.len());
-        ZoneSnapshot {
-            id: zone.id.clone(),
-            domain: zone.domain.clone(),
-            serial: zone.serial,
-            soa,
-            allow_transfer: zone.allow_transfer.clone(),
-            negative_soa,
-            nodes,
-            cuts,
-        }
+        self.cuts = cuts;
     }
 
     /// Answers `qname` (lowercase, no trailing dot; inside this zone) for `qtype`. `owner` is
@@ -229,7 +307,8 @@ impl ZoneSnapshot {
         let mut names: Vec<&String> = self.nodes.keys().collect();
         names.sort_by(|a, b| a.len().cmp(&b.len()).then(a.cmp(b)));
         for name in names {
-            for (rtype, set) in &self.nodes[name].rrsets {
+            let Some(node) = self.nodes.get(name) else { continue };
+            for (rtype, set) in &node.rrsets {
                 if *rtype != RecordType::SOA {
                     out.extend(set.iter().cloned());
                 }
@@ -248,6 +327,17 @@ fn renamed<'a>(set: &'a [Record], owner: &'a Name) -> impl Iterator<Item = Recor
         }
         r
     })
+}
+
+fn is_apex_ns(record: &StoredRecord) -> bool {
+    record.data.name == "@" && record.data.rtype == crate::domain::record::RecordType::NS
+}
+
+/// The SOA as negative answers carry it: TTL = min(SOA TTL, MINIMUM) (RFC 2308 §3).
+fn negative(soa: &Record, zone: &Zone) -> Record {
+    let mut negative = soa.clone();
+    negative.ttl = soa.ttl.min(zone.soa.minimum);
+    negative
 }
 
 fn soa_record(zone: &Zone, origin: &Name, settings: &Settings) -> Record {

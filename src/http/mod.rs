@@ -12,6 +12,7 @@ use api::{admin, pocket, vps};
 pub const MAX_BODY: usize = 1 << 20;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", get().to(healthz));
     cfg.service(
         web::scope("/api/v1")
             .wrap(from_fn(auth::rate_headers))
@@ -92,4 +93,9 @@ pub fn app(
         .default_service(web::to(api::not_found))
         .wrap(ErrorHandlers::new().default_handler(api::json_framework_errors))
         .wrap(NormalizePath::trim())
+}
+
+/// Liveness: the process answers HTTP.
+async fn healthz() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().content_type("text/plain").body("ok\n")
 }

@@ -91,6 +91,8 @@ struct Diff {
 pub struct Service {
     store: Store,
     catalog: Arc<Catalog>,
+    /// Held from a zone change's commit until the nameserver serves it.
+    publish_lock: std::sync::Mutex<()>,
     tokens: accounts::TokenCache,
     pub limiter: RateLimiter,
     templates: templates::Library,
@@ -101,6 +103,7 @@ impl Service {
         Ok(Self {
             store,
             catalog,
+            publish_lock: std::sync::Mutex::new(()),
             tokens: accounts::TokenCache::default(),
             limiter: RateLimiter::new(limits),
             templates: templates::Library::embedded()?,
@@ -150,7 +153,8 @@ impl Service {
     }
 
     /// One change to one zone's records, in one transaction: `change` edits the records and
-    /// says what it did; the serial, counts, journal and audit follow from that.
+    /// says what it did; the serial, counts, journal and audit follow from that. The change is
+    /// served before this returns; the publish lock keeps snapshots in commit order.
     fn change_zone<T>(
         &self,
         actor: &Actor,
@@ -158,11 +162,12 @@ impl Service {
         action: &str,
         change: impl FnOnce(&mut Txn, &Zone) -> Result<(T, Diff)>,
     ) -> Result<T> {
-        let value = self.store.write(|txn| -> Result<T> {
+        let _in_order = self.publish_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let (value, committed) = self.store.write(|txn| -> Result<(T, Option<(Zone, JournalEntry)>)> {
             let mut zone = self.visible_zone(txn, actor, zone_id)?;
             let (value, diff) = change(txn, &zone)?;
             if diff.removed.is_empty() && diff.added.is_empty() {
-                return Ok(value);
+                return Ok((value, None));
             }
             let from_serial = zone.serial;
             zone.serial = zone::next_serial(zone.serial, zone::today());
@@ -178,9 +183,13 @@ impl Service {
                 added: diff.added,
             };
             txn.append_journal(&zone.id, &entry)?;
-            Ok(value)
+            Ok((value, Some((zone, entry))))
         })?;
-        self.publish(zone_id)?;
+        if let Some((zone, entry)) = committed
+            && !self.catalog.apply(&zone, entry.from_serial, &entry.removed, &entry.added)
+        {
+            self.publish(zone_id)?;
+        }
         Ok(value)
     }
 }

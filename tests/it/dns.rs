@@ -243,3 +243,52 @@ fn hostile_packets_never_stop_the_server() {
     assert_eq!(after.data("A"), ["192.0.2.80"], "still answering: {}", after.raw);
     assert_eq!(dig(s.dns, &["+tcp", "www.example.com", "A"]).data("A"), ["192.0.2.80"]);
 }
+
+#[test]
+fn incremental_changes_keep_the_tree_right() {
+    let s = Server::start();
+    let (t, z) = zone(&s);
+    let add = |name: &str, rtype: &str, content: &str| {
+        let r =
+            s.post(&format!("/api/v1/domains/{z}/dns"), &t, json!({"type": rtype, "name": name, "content": content}));
+        assert_eq!(r.status, 201, "{}", r.text);
+        r.body["id"].as_str().unwrap().to_string()
+    };
+    let remove = |id: &str| assert_eq!(s.delete(&format!("/api/v1/domains/{z}/dns/{id}"), &t).status, 204);
+
+    // A deep name brings its empty non-terminals, and takes them when it goes.
+    let deep = add("a.b.c", "A", "192.0.2.1");
+    assert_eq!(dig(s.dns, &["b.c.example.com", "A"]).status, "NOERROR");
+    remove(&deep);
+    assert_eq!(dig(s.dns, &["b.c.example.com", "A"]).status, "NXDOMAIN");
+    assert_eq!(dig(s.dns, &["c.example.com", "A"]).status, "NXDOMAIN");
+    // …but not while another name still needs them.
+    let one = add("x.shared", "A", "192.0.2.1");
+    add("y.shared", "A", "192.0.2.2");
+    remove(&one);
+    assert_eq!(dig(s.dns, &["shared.example.com", "A"]).status, "NOERROR");
+
+    // A delegation appears and disappears.
+    let ns = add("newsub", "NS", "ns.elsewhere.net");
+    let referral = dig(s.dns, &["www.newsub.example.com", "A"]);
+    assert_eq!((referral.aa(), referral.authority.len()), (false, 1), "{}", referral.raw);
+    remove(&ns);
+    assert_eq!(dig(s.dns, &["www.newsub.example.com", "A"]).status, "NXDOMAIN");
+
+    // The zone's own apex NS replace the generated ones, and give them back when removed.
+    let apex = add("@", "NS", "ns1.example.net");
+    assert_eq!(dig(s.dns, &["example.com", "NS"]).data("NS"), ["ns1.example.net."]);
+    remove(&apex);
+    assert_eq!(dig(s.dns, &["example.com", "NS"]).data("NS"), ["ns1.nsbox.invalid."]);
+    // What is served after many changes is what a fresh start builds from the store.
+    s.send("PATCH", &format!("/api/v1/dns-zones/{z}/"), &t, json!({"allow_transfer": ["127.0.0.1"]}));
+    let sorted = |d: crate::dig::Dig| {
+        let mut v = d.answer;
+        v.sort();
+        v
+    };
+    let before = sorted(dig(s.dns, &["+tcp", "example.com", "AXFR"]));
+    assert!(before.len() > 20, "{before:?}");
+    let s = s.restart();
+    assert_eq!(sorted(dig(s.dns, &["+tcp", "example.com", "AXFR"])), before);
+}

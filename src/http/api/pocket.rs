@@ -85,9 +85,13 @@ pub async fn get_domain(svc: web::Data<Service>, caller: Caller, path: web::Path
 
 pub async fn list_records(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
     let (_, records) = blocking(move || svc.list_records(&caller, &path)).await?;
+    #[derive(Serialize)]
+    struct Listing {
+        records: Vec<RecordView>,
+        total: usize,
+    }
     let total = records.len();
-    let records: Vec<RecordView> = records.into_iter().map(record_view).collect();
-    Ok(HttpResponse::Ok().json(json!({"records": records, "total": total})))
+    Ok(HttpResponse::Ok().json(Listing { records: records.into_iter().map(record_view).collect(), total }))
 }
 
 pub async fn create_record(

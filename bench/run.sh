@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Benchmarks of nsbox (release build), on loopback only. Figures go to BENCHMARKS.md by hand,
+# with the command that produced them.
+#
+#   bench/run.sh api          API load: sequential creates, 10k-record list, 50 readers, token cost
+#   bench/run.sh api-peers    the same creates beside PowerDNS (../shared/peers/api-peers.sh)
+#   bench/run.sh dns-peers    dnsperf beside Knot, NSD, BIND, PowerDNS on the peers' 10k zone
+#   bench/run.sh nxdomain     NXDOMAIN cost and memory with 1k, 10k and 100k records
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PEERS=${PEERS:-$ROOT/../shared/peers}
+HTTP_PORT=${HTTP_PORT:-28080}
+DNS_PORT=${DNS_PORT:-25399}
+cd "$ROOT"
+cargo build --release --quiet
+BIN=$ROOT/target/release/nsbox
+WORK=$(mktemp -d /tmp/nsbox-bench.XXXXXX)
+PID=""
+cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+start() {  # a fresh nsbox with limits high enough for load
+  [ -n "$PID" ] && { kill "$PID"; wait "$PID" 2>/dev/null || true; }
+  rm -f "$WORK/data.redb"
+  NSBOX_PASSWORD=bench-password-1 "$BIN" --data "$WORK/data.redb" user add bench --admin 2>/dev/null >/dev/null
+  TOKEN=$("$BIN" --data "$WORK/data.redb" token create --user bench --name bench 2>/dev/null)
+  RUST_LOG=warn "$BIN" --data "$WORK/data.redb" serve --http 127.0.0.1:$HTTP_PORT --dns 127.0.0.1:$DNS_PORT \
+    --ns-name "${NS_NAME:-ns1.nsbox.invalid}" --rate-read 100000000 --rate-create 100000000 \
+    --rate-update 100000000 --rate-delete 100000000 --rate-bulk 100000000 --dns-threads "${DNS_THREADS:-1}" &
+  PID=$!
+  for _ in $(seq 50); do curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null && return; sleep 0.1; done
+  echo "nsbox did not start" >&2; exit 1
+}
+
+rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$PID/status"; }
+
+case "${1:-api}" in
+  api)
+    start
+    python3 bench/api_load.py --base "http://127.0.0.1:$HTTP_PORT" --token "$TOKEN"
+    ;;
+  api-peers)
+    start
+    ZONE=$(curl -sf -H "Authorization: Bearer $TOKEN" -d '{"domain":"api.test"}' "http://127.0.0.1:$HTTP_PORT/api/v1/dns-zones/" | python3 -c 'import json,sys; print(json.load(sys.stdin)["uuid"])')
+    printf '%s\n' --zone api.test. --dns "127.0.0.1:$DNS_PORT" --method POST \
+      --url "http://127.0.0.1:$HTTP_PORT/api/v1/domains/$ZONE/dns" \
+      --header "Authorization: Bearer $TOKEN" --header "Content-Type: application/json" \
+      --body '{"type":"A","name":"{fqdn}","ttl":60,"content":"{ip}"}' > "$WORK/nsbox.args"
+    bash "$PEERS/api-peers.sh" --target "nsbox=@$WORK/nsbox.args" "${@:2}"
+    ;;
+  dns-peers)
+    ZDIR=/tmp/dns-peers/zone-10000-20240601
+    [ -f "$ZDIR/bench.test.zone" ] || python3 "$PEERS/gen-zone.py" --outdir "$ZDIR" >/dev/null
+    NS_NAME=ns1.bench.test start
+    python3 bench/load_zone.py --base "http://127.0.0.1:$HTTP_PORT" --token "$TOKEN" --zone "$ZDIR/bench.test.zone"
+    bash "$PEERS/dns-peers.sh" --target "nsbox:$DNS_PORT" "${@:2}"
+    ;;
+  nxdomain)
+    command -v dnsperf >/dev/null || { apt-get update -qq && apt-get install -y -qq dnsperf >/dev/null; }
+    for n in 1000 10000 100000; do
+      ZDIR=$WORK/zone-$n
+      python3 "$PEERS/gen-zone.py" --records "$n" --outdir "$ZDIR" --queries 20000 2>/dev/null
+      NS_NAME=ns1.bench.test start
+      base=$(rss_kib)
+      python3 bench/load_zone.py --base "http://127.0.0.1:$HTTP_PORT" --token "$TOKEN" --zone "$ZDIR/bench.test.zone" >/dev/null
+      loaded=$(rss_kib)
+      for i in $(seq 20000); do echo "nx$i-$RANDOM.bench.test A"; done > "$ZDIR/nx.txt"
+      cpu0=$(awk '{print $14+$15}' "/proc/$PID/stat")
+      qps=$(dnsperf -s 127.0.0.1 -p "$DNS_PORT" -d "$ZDIR/nx.txt" -l 10 -c 10 -T 1 -q 100 2>/dev/null | awk '/Queries per second/ {print $4}')
+      cpu1=$(awk '{print $14+$15}' "/proc/$PID/stat")
+      secs=$(echo "($cpu1 - $cpu0) / $(getconf CLK_TCK)" | bc -l)
+      printf 'records %6d: NXDOMAIN %8.0f q/s, %6.1f k queries per CPU-second; RSS %6d KiB empty, %6d KiB loaded (+%d KiB)\n' \
+        "$n" "$qps" "$(echo "$qps * 10 / $secs / 1000" | bc -l)" "$base" "$loaded" "$((loaded - base))"
+    done
+    ;;
+  *) sed -n 2,9p "$0"; exit 2;;
+esac
