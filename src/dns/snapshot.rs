@@ -72,7 +72,7 @@ impl ZoneSnapshot {
             cuts: Vec::new(),
         };
         snapshot.insert(zone.domain.clone(), soa);
-        let has_apex_ns = records.iter().any(|r| is_apex_ns(r));
+        let has_apex_ns = records.iter().any(is_apex_ns);
         if !has_apex_ns {
             for ns in &settings.ns_names {
                 if let Some(target) = absolute_name(ns) {
