@@ -58,12 +58,18 @@ pub fn start(service: Arc<Service>, config: &ServeConfig, listeners: Listeners) 
     let zones = service.publish_all()?;
     let dns = dns::serve(service.catalog().clone(), service.clone(), listeners.dns, config.dns_threads)?;
     tracing::info!(zones, dns = ?dns_addrs, "nameserver is answering");
-    let data = web::Data::from(service.clone());
+    let shared = crate::http::Shared {
+        service: web::Data::from(service.clone()),
+        sessions: web::Data::new(crate::http::web::session::Sessions::new(std::time::Duration::from_secs(
+            config.session_idle,
+        ))),
+        info: web::Data::new(crate::http::web::ServerInfo { dns: dns_addrs.clone() }),
+    };
     let workers = config.http_workers.max(1);
     let (sender, receiver) = std::sync::mpsc::channel();
     let thread = std::thread::Builder::new().name("nsbox-http".into()).spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let server = HttpServer::new(move || crate::http::app(data.clone()))
+            let server = HttpServer::new(move || crate::http::app(shared.clone()))
                 .workers(workers)
                 .disable_signals()
                 .shutdown_timeout(10)

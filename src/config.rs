@@ -28,6 +28,9 @@ pub struct ServeConfig {
     /// DNS worker threads
     #[arg(long, env = "NSBOX_DNS_THREADS", default_value_t = 2)]
     pub dns_threads: usize,
+    /// Console sessions end after this many seconds without a request
+    #[arg(long, env = "NSBOX_SESSION_IDLE", default_value_t = 12 * 3600)]
+    pub session_idle: u64,
     /// HTTP worker threads
     #[arg(long, env = "NSBOX_HTTP_WORKERS", default_value_t = 2)]
     pub http_workers: usize,
@@ -81,6 +84,7 @@ impl Default for ServeConfig {
             notify: Vec::new(),
             dns_threads: 2,
             http_workers: 2,
+            session_idle: 12 * 3600,
             rate_read: limits.read,
             rate_create: limits.create,
             rate_update: limits.update,

@@ -6,6 +6,7 @@ pub mod name;
 pub mod record;
 pub mod tsig;
 pub mod zone;
+pub mod zonefile;
 
 use serde::Serialize;
 

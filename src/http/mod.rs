@@ -1,20 +1,23 @@
 //! The only module that imports actix-web. `routes` is the whole route table.
 
 pub mod api;
+mod assets;
 pub mod auth;
+pub mod web;
 
 use actix_web::middleware::{ErrorHandlers, NormalizePath, from_fn};
-use actix_web::web::{self, delete, get, patch, post, put, resource};
+use actix_web::web::{delete, get, patch, post, put, resource};
+use actix_web::{HttpRequest, HttpResponse, web as aweb};
 
 use api::{admin, pocket, vps};
 
 /// Largest request body accepted (a bulk request of 1000 records fits comfortably).
 pub const MAX_BODY: usize = 1 << 20;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", get().to(healthz));
+pub fn routes(cfg: &mut aweb::ServiceConfig) {
+    cfg.route("/healthz", get().to(healthz)).route("/static/{file}", get().to(assets::serve)).configure(web::routes);
     cfg.service(
-        web::scope("/api/v1")
+        aweb::scope("/api/v1")
             .wrap(from_fn(auth::rate_headers))
             // VPS.org dialect (seed 003)
             .service(resource("/dns-zones").route(get().to(vps::list_zones)).route(post().to(vps::create_zone)))
@@ -70,10 +73,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
+/// Everything the handlers share, built once for all workers.
+#[derive(Clone)]
+pub struct Shared {
+    pub service: aweb::Data<crate::service::Service>,
+    pub sessions: aweb::Data<web::session::Sessions>,
+    pub info: aweb::Data<web::ServerInfo>,
+}
+
 /// Wraps an app the same way in the server and nowhere else: trailing slashes optional,
-/// framework errors as JSON.
+/// framework errors as JSON under /api/ and as console pages elsewhere.
 pub fn app(
-    service: web::Data<crate::service::Service>,
+    shared: Shared,
 ) -> actix_web::App<
     impl actix_web::dev::ServiceFactory<
         actix_web::dev::ServiceRequest,
@@ -84,15 +95,26 @@ pub fn app(
     >,
 > {
     actix_web::App::new()
-        .app_data(service)
-        .app_data(web::PayloadConfig::new(MAX_BODY))
-        .app_data(web::QueryConfig::default().error_handler(|e, _| {
+        .app_data(shared.service)
+        .app_data(shared.sessions)
+        .app_data(shared.info)
+        .app_data(aweb::PayloadConfig::new(MAX_BODY))
+        .app_data(aweb::FormConfig::default().limit(MAX_BODY))
+        .app_data(aweb::QueryConfig::default().error_handler(|e, _| {
             api::ApiError::from(crate::domain::ValidationError::general(format!("Invalid query string: {e}"))).into()
         }))
         .configure(routes)
-        .default_service(web::to(api::not_found))
+        .default_service(aweb::to(not_found))
         .wrap(ErrorHandlers::new().default_handler(api::json_framework_errors))
         .wrap(NormalizePath::trim())
+}
+
+async fn not_found(req: HttpRequest) -> HttpResponse {
+    if req.path().starts_with("/api/") {
+        actix_web::ResponseError::error_response(&api::ApiError(crate::service::Error::NotFound("Resource")))
+    } else {
+        web::not_found().await
+    }
 }
 
 /// Liveness: the process answers HTTP.

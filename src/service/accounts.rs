@@ -174,6 +174,10 @@ impl Service {
         self.store.read(|r| Ok(r.users()?))
     }
 
+    pub fn user_by_id(&self, user_id: &str) -> Result<User> {
+        self.store.read(|r| r.user(user_id)?.ok_or(Error::NotFound("User")))
+    }
+
     pub fn find_user(&self, username: &str) -> Result<User> {
         self.store.read(|r| r.user_by_name(&username.to_ascii_lowercase())?.ok_or(Error::NotFound("User")))
     }

@@ -3,6 +3,7 @@
 //! nameserver. Methods block (redb, argon2): async callers run them on a blocking pool.
 
 mod accounts;
+mod history;
 mod ratelimit;
 mod records;
 pub mod templates;

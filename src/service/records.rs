@@ -153,6 +153,24 @@ impl Service {
         })
     }
 
+    /// The records a template would create here, validated, without creating them.
+    pub fn preview_template(
+        &self,
+        actor: &Actor,
+        zone_id: &str,
+        template_id: &str,
+        variables: &HashMap<String, String>,
+        default_ttl: u32,
+    ) -> Result<Vec<RecordData>> {
+        actor.require(Scope::Create)?;
+        let inputs = self.templates.render(template_id, variables)?;
+        let zone = self.store.read(|r| self.visible_zone(r, actor, zone_id))?;
+        Ok(inputs
+            .iter()
+            .map(|input| record::validate_record(&zone.domain, input, default_ttl))
+            .collect::<Result<_, _>>()?)
+    }
+
     /// Changes a record. `zone_id`, when the route names one, must be the record's zone.
     pub fn update_record(
         &self,

@@ -45,9 +45,10 @@ fn error_response(status: StatusCode, code: &str, detail: &str, field: Option<&s
     HttpResponse::build(status).json(ErrorBody { detail, error_code: code, field })
 }
 
-impl ResponseError for ApiError {
-    fn status_code(&self) -> StatusCode {
-        match &self.0 {
+impl ApiError {
+    /// The HTTP status of a service error, for the API and the console alike.
+    pub fn status_of(error: &Error) -> StatusCode {
+        match error {
             Error::Validation(v) if v.code == "unprocessable_entity" => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Validation(_) => StatusCode::BAD_REQUEST,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
@@ -57,6 +58,12 @@ impl ResponseError for ApiError {
             Error::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        Self::status_of(&self.0)
     }
 
     fn error_response(&self) -> HttpResponse {

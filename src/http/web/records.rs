@@ -1,0 +1,549 @@
+//! The zone page: the records table (filter, sort, pages), add / edit / delete with the API's
+//! rules and messages beside the fields, bulk paste, templates with a preview, and `dig`.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, web};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::views::{self, csrf, form_error, page, url_encode};
+use super::{ServerInfo, Viewer, WebError, WebResult, blocking, html, redirect};
+use crate::domain::record::{Record, RecordData, RecordInput, RecordType};
+use crate::domain::zone::Zone;
+use crate::domain::{ValidationError, name, zonefile};
+use crate::service::templates::Template;
+use crate::service::{Error, RecordChange, Service};
+
+const PAGE_SIZE: usize = 100;
+/// The console uses the PocketDNS default TTL.
+const DEFAULT_TTL: u32 = 300;
+
+/// The table's view: filter, sort and page, kept in the query string.
+#[derive(Deserialize, Default, Clone)]
+pub struct TableQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default, rename = "type")]
+    rtype: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    page: Option<usize>,
+}
+
+impl TableQuery {
+    fn link(&self, page: usize) -> String {
+        format!(
+            "?q={}&type={}&sort={}&page={page}",
+            url_encode(&self.q),
+            url_encode(&self.rtype),
+            url_encode(&self.sort)
+        )
+    }
+}
+
+/// Values of the add/edit form, as typed.
+#[derive(Deserialize, Default, Clone)]
+pub struct RecordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default, rename = "type")]
+    rtype: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    content: String,
+    #[serde(default)]
+    ttl: String,
+    #[serde(default)]
+    priority: String,
+}
+
+impl RecordForm {
+    fn from_record(data: &RecordData) -> Self {
+        RecordForm {
+            csrf: String::new(),
+            rtype: data.rtype.as_str().into(),
+            name: data.name.clone(),
+            content: data.content.clone(),
+            ttl: data.ttl.to_string(),
+            priority: data.priority.map(|p| p.to_string()).unwrap_or_default(),
+        }
+    }
+
+    fn input(&self) -> Result<RecordInput, ValidationError> {
+        let number = |text: &str, field: &str| -> Result<Option<i64>, ValidationError> {
+            let text = text.trim();
+            if text.is_empty() {
+                return Ok(None);
+            }
+            text.parse().map(Some).map_err(|_| ValidationError::new(field, format!("'{text}' is not a number")))
+        };
+        Ok(RecordInput {
+            rtype: Some(self.rtype.clone()),
+            name: Some(self.name.clone()),
+            content: Some(self.content.clone()),
+            ttl: number(&self.ttl, "ttl")?,
+            priority: number(&self.priority, "priority")?,
+        })
+    }
+}
+
+/// What the page shows besides the table.
+#[derive(Default)]
+struct Extras {
+    form: RecordForm,
+    error: Option<ValidationError>,
+    notice: Option<String>,
+    bulk: Option<(usize, Vec<String>)>,
+    bulk_text: String,
+    preview: Option<(String, HashMap<String, String>, Vec<RecordData>)>,
+    template_error: Option<ValidationError>,
+}
+
+fn record_form(
+    viewer: &Viewer,
+    action: &str,
+    form: &RecordForm,
+    error: Option<&ValidationError>,
+    submit: &str,
+) -> Markup {
+    html! {
+        (form_error(error, &["type", "name", "content", "ttl", "priority"]))
+        form.record-form method="post" action=(action) {
+            (csrf(viewer))
+            div.field.invalid[error.is_some_and(|e| e.field.as_deref() == Some("type"))] {
+                label for="f-type" { "Type" }
+                select #f-type name="type" {
+                    @for t in RecordType::ALL { option value=(t.as_str()) selected[form.rtype.eq_ignore_ascii_case(t.as_str())] { (t.as_str()) } }
+                }
+                @if let Some(e) = error.filter(|e| e.field.as_deref() == Some("type")) { p.error role="alert" { (e.message) } }
+            }
+            (views::field("Name", "name", &form.name, error, "@, www, _dmarc, *.dev"))
+            (views::field("Content", "content", &form.content, error, "192.0.2.1, mail.example.com, text…"))
+            (views::field("TTL (s)", "ttl", &form.ttl, error, "300"))
+            (views::field("Priority (MX, SRV)", "priority", &form.priority, error, "10"))
+            button.primary type="submit" { (submit) }
+        }
+    }
+}
+
+fn dig_command(info: &ServerInfo, zone: &Zone, record: &Record) -> String {
+    let owner = name::absolute(&record.data.name, &zone.domain);
+    match info.dns.first() {
+        Some(addr) if addr.port() == 53 => format!("dig @{} {owner} {}", addr.ip(), record.data.rtype),
+        Some(addr) => format!("dig @{} -p {} {owner} {}", addr.ip(), addr.port(), record.data.rtype),
+        None => format!("dig {owner} {}", record.data.rtype),
+    }
+}
+
+/// The records matching the view, sorted, and the total before paging.
+fn visible<'a>(records: &'a [Record], view: &TableQuery) -> Vec<&'a Record> {
+    let q = view.q.trim().to_ascii_lowercase();
+    let mut rows: Vec<&Record> = records
+        .iter()
+        .filter(|r| q.is_empty() || r.data.name.contains(&q) || r.data.content.to_ascii_lowercase().contains(&q))
+        .filter(|r| view.rtype.is_empty() || r.data.rtype.as_str().eq_ignore_ascii_case(&view.rtype))
+        .collect();
+    match view.sort.as_str() {
+        "type" => rows.sort_by(|a, b| a.data.rtype.cmp(&b.data.rtype).then(a.data.name.cmp(&b.data.name))),
+        "ttl" => rows.sort_by_key(|r| r.data.ttl),
+        "created" => {}
+        _ => rows.sort_by(|a, b| a.data.name.cmp(&b.data.name).then(a.data.rtype.cmp(&b.data.rtype))),
+    }
+    rows
+}
+
+fn records_table(viewer: &Viewer, info: &ServerInfo, zone: &Zone, records: &[Record], view: &TableQuery) -> Markup {
+    let rows = visible(records, view);
+    let pages = rows.len().div_ceil(PAGE_SIZE).max(1);
+    let page_no = view.page.unwrap_or(1).clamp(1, pages);
+    let shown = rows.iter().skip((page_no - 1) * PAGE_SIZE).take(PAGE_SIZE);
+    html! {
+        form.row.search method="get" action=(format!("/zones/{}", zone.id)) role="search" {
+            div.field { label for="q" { "Filter by name or content" } input #q type="search" name="q" value=(view.q) data-filter-target="records"; }
+            div.field {
+                label for="filter-type" { "Type" }
+                select #filter-type name="type" {
+                    option value="" { "any" }
+                    @for t in RecordType::ALL { option value=(t.as_str()) selected[view.rtype.eq_ignore_ascii_case(t.as_str())] { (t.as_str()) } }
+                }
+            }
+            div.field {
+                label for="sort" { "Sort by" }
+                select #sort name="sort" {
+                    @for (v, l) in [("name", "name"), ("type", "type"), ("ttl", "TTL"), ("created", "creation")] { option value=(v) selected[view.sort == v] { (l) } }
+                }
+            }
+            button type="submit" { "Show" }
+        }
+        p.muted { (rows.len()) " of " (records.len()) " records" @if pages > 1 { " · page " (page_no) " of " (pages) } }
+        div #records .table-wrap { table data-filterable {
+            thead { tr { th { "Name" } th { "Type" } th { "Content" } th.num { "TTL" } th.num { "Priority" } th { "Check" } th { span.sr-only { "Actions" } } } }
+            tbody {
+                @for r in shown {
+                    tr {
+                        td.name { (r.data.name) }
+                        td { span.tag { (r.data.rtype.as_str()) } }
+                        td.content { (r.data.content) }
+                        td.num { (r.data.ttl) }
+                        td.num { @if let Some(p) = r.data.priority { (p) } }
+                        td { @let cmd = dig_command(info, zone, r); code.dig { (cmd) } (views::copy_button(&cmd)) }
+                        td.actions {
+                            a.button.small href=(format!("/zones/{}/records/{}/edit", zone.id, r.id)) { "Edit" }
+                            form method="post" action=(format!("/zones/{}/records/{}/delete", zone.id, r.id)) data-confirm=(format!("Delete {} {} {}?", r.data.name, r.data.rtype, r.data.content)) {
+                                (csrf(viewer))
+                                button.small.danger type="submit" aria-label=(format!("Delete {} {}", r.data.name, r.data.rtype)) { "Delete" }
+                            }
+                        }
+                    }
+                }
+            }
+        } }
+        @if pages > 1 {
+            nav.pages aria-label="Pages" {
+                @if page_no > 1 { a href=(view.link(page_no - 1)) rel="prev" { "← Previous" } }
+                @if page_no < pages { a href=(view.link(page_no + 1)) rel="next" { "Next →" } }
+            }
+        }
+    }
+}
+
+fn templates_section(viewer: &Viewer, zone: &Zone, templates: &[Template], extras: &Extras) -> Markup {
+    html! {
+        section.card #templates {
+            h2 { "Apply a template" }
+            @if let Some(e) = &extras.template_error { p.notice.bad role="alert" { (e.message) } }
+            @if let Some((id, vars, records)) = &extras.preview {
+                div.preview {
+                    h3 { "These records will be created" }
+                    div.table-wrap { table {
+                        thead { tr { th { "Name" } th { "Type" } th { "Content" } th.num { "TTL" } th.num { "Priority" } } }
+                        tbody { @for r in records { tr { td { (r.name) } td { (r.rtype.as_str()) } td { (r.content) } td.num { (r.ttl) } td.num { @if let Some(p) = r.priority { (p) } } } } }
+                    } }
+                    form method="post" action=(format!("/zones/{}/template", zone.id)) {
+                        (csrf(viewer))
+                        input type="hidden" name="template_id" value=(id);
+                        input type="hidden" name="apply" value="1";
+                        @for (k, v) in vars { input type="hidden" name=(format!("var.{k}")) value=(v); }
+                        button.primary type="submit" { "Apply template" }
+                    }
+                }
+            }
+            @for t in templates {
+                details {
+                    summary { strong { (t.name) } " — " (t.description) }
+                    form method="post" action=(format!("/zones/{}/template", zone.id)) {
+                        (csrf(viewer))
+                        input type="hidden" name="template_id" value=(t.id);
+                        @for v in &t.variables {
+                            div.field {
+                                label for=(format!("{}-{}", t.id, v.name)) { (v.description) @if v.required { " (required)" } }
+                                input id=(format!("{}-{}", t.id, v.name)) name=(format!("var.{}", v.name)) placeholder=[v.example.as_deref()] required[v.required];
+                            }
+                        }
+                        button type="submit" { "Preview" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn render(
+    viewer: &Viewer,
+    svc: web::Data<Service>,
+    info: &ServerInfo,
+    zone_id: String,
+    view: &TableQuery,
+    extras: Extras,
+) -> WebResult {
+    let actor = viewer.actor.clone();
+    let service = svc.clone();
+    let (zone, records) = blocking(move || service.get_zone(&actor, &zone_id)).await?;
+    let failed = extras.error.is_some() || extras.template_error.is_some();
+    let body = page(
+        &zone.domain,
+        Some(viewer),
+        "Zones",
+        html! {
+            div.title-row {
+                h1 { (zone.domain) }
+                div.links {
+                    a href=(format!("/zones/{}/history", zone.id)) { "History" }
+                    a.danger href=(format!("/zones/{}/delete", zone.id)) { "Delete zone" }
+                }
+            }
+            p.muted { "Serial " strong { (zone.serial) } " · " (zone.record_count) " records · id " code { (zone.id) } }
+            (views::notice(extras.notice.as_deref()))
+            section.card #add {
+                h2 { "Add a record" }
+                (record_form(viewer, &format!("/zones/{}/records", zone.id), &extras.form, extras.error.as_ref(), "Add record"))
+            }
+            section.card #table { h2 { "Records" } (records_table(viewer, info, &zone, &records, view)) }
+            section.card #bulk {
+                h2 { "Add many records" }
+                p.muted { "Paste zone-file lines (" code { "www 300 IN A 192.0.2.1" } ") or CSV rows (" code { "name,type,content,ttl,priority" } "), one record a line." }
+                @if let Some((created, errors)) = &extras.bulk {
+                    p.notice.good[errors.is_empty()].bad[!errors.is_empty()] role="status" { (created) " records added" @if !errors.is_empty() { ", " (errors.len()) " refused:" } }
+                    @if !errors.is_empty() { ul.errors { @for e in errors { li { (e) } } } }
+                }
+                form method="post" action=(format!("/zones/{}/records/bulk", zone.id)) {
+                    (csrf(viewer))
+                    div.field { label for="bulk-text" { "Records" } textarea #bulk-text name="text" rows="6" { (extras.bulk_text) } }
+                    button type="submit" { "Add records" }
+                }
+            }
+            (templates_section(viewer, &zone, svc.templates(), &extras))
+        },
+    );
+    let status = if failed { actix_web::http::StatusCode::BAD_REQUEST } else { actix_web::http::StatusCode::OK };
+    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body.into_string()))
+}
+
+pub async fn zone_page(
+    viewer: Viewer,
+    svc: web::Data<Service>,
+    info: web::Data<ServerInfo>,
+    path: web::Path<String>,
+    view: web::Query<TableQuery>,
+) -> WebResult {
+    let extras =
+        Extras { form: RecordForm { ttl: DEFAULT_TTL.to_string(), ..Default::default() }, ..Default::default() };
+    render(&viewer, svc, &info, path.into_inner(), &view, extras).await
+}
+
+pub async fn create(
+    viewer: Viewer,
+    svc: web::Data<Service>,
+    info: web::Data<ServerInfo>,
+    path: web::Path<String>,
+    form: web::Form<RecordForm>,
+) -> WebResult {
+    viewer.check_csrf(&form.csrf)?;
+    let zone_id = path.into_inner();
+    let form = form.into_inner();
+    let outcome = match form.input() {
+        Ok(input) => {
+            let (actor, id, service) = (viewer.actor.clone(), zone_id.clone(), svc.clone());
+            blocking(move || service.create_record(&actor, &id, &input, DEFAULT_TTL)).await
+        }
+        Err(e) => Err(WebError::Service(Error::Validation(e))),
+    };
+    match outcome {
+        Ok(record) => {
+            let notice =
+                format!("Added {} {} {}.", record.data.name, record.data.rtype, record.data.content_with_priority());
+            let extras = Extras {
+                notice: Some(notice),
+                form: RecordForm { ttl: form.ttl, ..Default::default() },
+                ..Default::default()
+            };
+            render(&viewer, svc, &info, zone_id, &TableQuery::default(), extras).await
+        }
+        Err(WebError::Service(Error::Validation(e))) => {
+            render(
+                &viewer,
+                svc,
+                &info,
+                zone_id,
+                &TableQuery::default(),
+                Extras { form, error: Some(e), ..Default::default() },
+            )
+            .await
+        }
+        Err(WebError::Service(Error::Conflict(message))) => {
+            let e = ValidationError::new("name", message);
+            render(
+                &viewer,
+                svc,
+                &info,
+                zone_id,
+                &TableQuery::default(),
+                Extras { form, error: Some(e), ..Default::default() },
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct BulkForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    text: String,
+}
+
+pub async fn bulk(
+    viewer: Viewer,
+    svc: web::Data<Service>,
+    info: web::Data<ServerInfo>,
+    path: web::Path<String>,
+    form: web::Form<BulkForm>,
+) -> WebResult {
+    viewer.check_csrf(&form.csrf)?;
+    let zone_id = path.into_inner();
+    let mut inputs = Vec::new();
+    let mut errors = Vec::new();
+    for (number, line) in form.text.lines().enumerate() {
+        match zonefile::parse_line(line) {
+            Some(Ok(input)) => inputs.push((serde_json::json!(number + 1), input)),
+            Some(Err(e)) => errors.push(format!("line {}: {e}", number + 1)),
+            None => {}
+        }
+    }
+    let (actor, id, service) = (viewer.actor.clone(), zone_id.clone(), svc.clone());
+    let (created, refused) = blocking(move || service.bulk_create(&actor, &id, inputs, DEFAULT_TTL)).await?;
+    errors.extend(refused.into_iter().map(|e| format!("line {}: {}", e.record, e.error.message)));
+    let text = if errors.is_empty() { String::new() } else { form.text.clone() };
+    render(
+        &viewer,
+        svc,
+        &info,
+        zone_id,
+        &TableQuery::default(),
+        Extras { bulk: Some((created.len(), errors)), bulk_text: text, ..Default::default() },
+    )
+    .await
+}
+
+pub async fn template(
+    viewer: Viewer,
+    svc: web::Data<Service>,
+    info: web::Data<ServerInfo>,
+    path: web::Path<String>,
+    form: web::Form<HashMap<String, String>>,
+) -> WebResult {
+    viewer.check_csrf(form.get("csrf").map(String::as_str).unwrap_or_default())?;
+    let zone_id = path.into_inner();
+    let template_id = form.get("template_id").cloned().unwrap_or_default();
+    let vars: HashMap<String, String> = form
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix("var.").map(|k| (k.to_string(), v.clone())))
+        .filter(|(_, v)| !v.trim().is_empty())
+        .collect();
+    let (actor, id, tpl, service, values) =
+        (viewer.actor.clone(), zone_id.clone(), template_id.clone(), svc.clone(), vars.clone());
+    if form.contains_key("apply") {
+        return match blocking(move || service.apply_template(&actor, &id, &tpl, &values, DEFAULT_TTL)).await {
+            Ok(created) => {
+                let notice = Some(format!("Template applied: {} records added.", created.len()));
+                render(&viewer, svc, &info, zone_id, &TableQuery::default(), Extras { notice, ..Default::default() })
+                    .await
+            }
+            Err(WebError::Service(Error::Validation(e))) => template_failed(&viewer, svc, &info, zone_id, e).await,
+            Err(WebError::Service(Error::Conflict(m))) => {
+                template_failed(&viewer, svc, &info, zone_id, ValidationError::general(m)).await
+            }
+            Err(e) => Err(e),
+        };
+    }
+    match blocking(move || service.preview_template(&actor, &id, &tpl, &values, DEFAULT_TTL)).await {
+        Ok(records) => {
+            render(
+                &viewer,
+                svc,
+                &info,
+                zone_id,
+                &TableQuery::default(),
+                Extras { preview: Some((template_id, vars, records)), ..Default::default() },
+            )
+            .await
+        }
+        Err(WebError::Service(Error::Validation(e))) => template_failed(&viewer, svc, &info, zone_id, e).await,
+        Err(e) => Err(e),
+    }
+}
+
+async fn template_failed(
+    viewer: &Viewer,
+    svc: web::Data<Service>,
+    info: &ServerInfo,
+    zone_id: String,
+    e: ValidationError,
+) -> WebResult {
+    render(viewer, svc, info, zone_id, &TableQuery::default(), Extras { template_error: Some(e), ..Default::default() })
+        .await
+}
+
+fn edit_page(
+    viewer: &Viewer,
+    zone: &Zone,
+    record_id: &str,
+    form: &RecordForm,
+    error: Option<&ValidationError>,
+) -> Markup {
+    page(
+        "Edit record",
+        Some(viewer),
+        "Zones",
+        html! {
+            p { a href=(format!("/zones/{}", zone.id)) { "← " (zone.domain) } }
+            section.card.narrow {
+                h1 { "Edit record" }
+                (record_form(viewer, &format!("/zones/{}/records/{record_id}/edit", zone.id), form, error, "Save"))
+            }
+        },
+    )
+}
+
+pub async fn edit_form(viewer: Viewer, svc: web::Data<Service>, path: web::Path<(String, String)>) -> WebResult {
+    let (zone_id, record_id) = path.into_inner();
+    let (actor, rid) = (viewer.actor.clone(), record_id.clone());
+    let (zone, records) = blocking(move || svc.get_zone(&actor, &zone_id)).await?;
+    let record = records.iter().find(|r| r.id == rid).ok_or(WebError::Service(Error::NotFound("Record")))?;
+    Ok(html(edit_page(&viewer, &zone, &record_id, &RecordForm::from_record(&record.data), None)))
+}
+
+pub async fn update(
+    viewer: Viewer,
+    svc: web::Data<Service>,
+    path: web::Path<(String, String)>,
+    form: web::Form<RecordForm>,
+) -> WebResult {
+    viewer.check_csrf(&form.csrf)?;
+    let (zone_id, record_id) = path.into_inner();
+    let form = form.into_inner();
+    let outcome = match form.input() {
+        Ok(input) => {
+            let change = RecordChange {
+                replace: true,
+                rtype: input.rtype,
+                name: input.name,
+                content: input.content,
+                ttl: input.ttl,
+                priority: input.priority,
+            };
+            let (actor, zid, rid, service) = (viewer.actor.clone(), zone_id.clone(), record_id.clone(), svc.clone());
+            blocking(move || service.update_record(&actor, Some(&zid), &rid, change, DEFAULT_TTL)).await
+        }
+        Err(e) => Err(WebError::Service(Error::Validation(e))),
+    };
+    let error = match outcome {
+        Ok(_) => return Ok(redirect(&format!("/zones/{zone_id}"))),
+        Err(WebError::Service(Error::Validation(e))) => e,
+        Err(WebError::Service(Error::Conflict(m))) => ValidationError::new("name", m),
+        Err(e) => return Err(e),
+    };
+    let actor = viewer.actor.clone();
+    let (zone, _) = blocking(move || svc.get_zone(&actor, &zone_id)).await?;
+    Ok(HttpResponse::BadRequest()
+        .content_type("text/html; charset=utf-8")
+        .body(edit_page(&viewer, &zone, &record_id, &form, Some(&error)).into_string()))
+}
+
+pub async fn delete(
+    viewer: Viewer,
+    svc: web::Data<Service>,
+    path: web::Path<(String, String)>,
+    form: web::Form<super::account::CsrfOnly>,
+) -> WebResult {
+    viewer.check_csrf(form.csrf())?;
+    let (zone_id, record_id) = path.into_inner();
+    let (actor, zid) = (viewer.actor.clone(), zone_id.clone());
+    blocking(move || svc.delete_record(&actor, Some(&zid), &record_id)).await?;
+    Ok(redirect(&format!("/zones/{zone_id}")))
+}
