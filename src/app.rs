@@ -89,8 +89,13 @@ impl Handle {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         runtime.block_on(self.server.stop(true));
         self.dns.stop();
-        drop(self.service);
         self.thread.join().map_err(|_| anyhow::anyhow!("the HTTP thread panicked"))??;
+        // HTTP worker threads drop their copies of the app a moment after the server stops;
+        // the data file is released only with the last one.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while Arc::strong_count(&self.service) > 1 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
         Ok(())
     }
 }
