@@ -9,3 +9,4 @@ mod dig;
 mod dns;
 mod support;
 mod transfer;
+mod web;

@@ -16,6 +16,7 @@ pub fn page(title: &str, viewer: Option<&Viewer>, active: &str, content: Markup)
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · nsbox" }
+                link rel="icon" href="/static/icon.svg" type="image/svg+xml";
                 link rel="stylesheet" href="/static/app.css";
                 script src="/static/app.js" defer {}
             }

@@ -1,0 +1,209 @@
+//! The console over HTTP: CSRF, session cookies and expiry, sign-in brakes, isolation
+//! between users, and the assets.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use nsbox::config::ServeConfig;
+
+use crate::support::{ADMIN_PASSWORD, Server};
+
+/// A cookie-keeping HTTP client that does not follow redirects.
+pub struct Browser<'a> {
+    server: &'a Server,
+    agent: ureq::Agent,
+    cookies: HashMap<String, String>,
+}
+
+pub struct Page {
+    pub status: u16,
+    pub body: String,
+    pub location: Option<String>,
+    pub set_cookies: Vec<String>,
+}
+
+impl Page {
+    /// The value of the first hidden `csrf` field.
+    pub fn csrf(&self) -> String {
+        self.body
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+impl<'a> Browser<'a> {
+    pub fn new(server: &'a Server) -> Self {
+        Browser { server, agent: ureq::AgentBuilder::new().redirects(0).build(), cookies: HashMap::new() }
+    }
+
+    fn send(&mut self, method: &str, path: &str, form: Option<&[(&str, &str)]>) -> Page {
+        let mut req = self.agent.request(method, &format!("{}{}", self.server.base, path));
+        let cookie: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        if !cookie.is_empty() {
+            req = req.set("Cookie", &cookie.join("; "));
+        }
+        let result = match form {
+            Some(fields) => req.send_form(fields),
+            None => req.call(),
+        };
+        let response = match result {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path}: {e}"),
+        };
+        let set_cookies: Vec<String> = response.all("set-cookie").into_iter().map(String::from).collect();
+        for c in &set_cookies {
+            if let Some((name, rest)) = c.split_once('=') {
+                let value = rest.split(';').next().unwrap_or_default();
+                if value.is_empty() {
+                    self.cookies.remove(name)
+                } else {
+                    self.cookies.insert(name.to_string(), value.to_string())
+                };
+            }
+        }
+        let status = response.status();
+        let location = response.header("location").map(String::from);
+        Page { status, location, set_cookies, body: response.into_string().unwrap_or_default() }
+    }
+
+    pub fn get(&mut self, path: &str) -> Page {
+        self.send("GET", path, None)
+    }
+
+    pub fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        self.send("POST", path, Some(form))
+    }
+
+    pub fn login(&mut self, username: &str, password: &str) -> Page {
+        let form = self.get("/login");
+        let csrf = form.csrf();
+        self.post("/login", &[("username", username), ("password", password), ("csrf", &csrf), ("next", "/")])
+    }
+}
+
+/// A user created through the admin API, with a password.
+fn user(s: &Server, name: &str) -> String {
+    let password = format!("{name}-password-1");
+    let r = s.post("/api/v1/users", &s.admin_token, serde_json::json!({"username": name, "password": password}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    password
+}
+
+#[test]
+fn sessions_are_httponly_strict_and_expire() {
+    let s = Server::start_with(ServeConfig { session_idle: 1, ..ServeConfig::default() });
+    let mut b = Browser::new(&s);
+    let anonymous = b.get("/zones");
+    assert_eq!((anonymous.status, anonymous.location.as_deref()), (303, Some("/login?next=/zones")));
+    let signed_in = b.login("admin", ADMIN_PASSWORD);
+    assert_eq!((signed_in.status, signed_in.location.as_deref()), (303, Some("/")));
+    let cookie = signed_in.set_cookies.iter().find(|c| c.starts_with("nsbox_session=")).expect("a session cookie");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/"), "{cookie}");
+    assert_eq!(b.get("/").status, 200);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(b.get("/").status, 303, "an idle session expires");
+}
+
+#[test]
+fn forms_without_the_csrf_token_are_rejected() {
+    let s = Server::start();
+    let mut b = Browser::new(&s);
+    // The sign-in form itself is protected by its own cookie.
+    let no_cookie =
+        Browser::new(&s).post("/login", &[("username", "admin"), ("password", ADMIN_PASSWORD), ("csrf", "x")]);
+    assert_eq!(no_cookie.status, 403);
+    b.login("admin", ADMIN_PASSWORD);
+    let page = b.get("/zones");
+    let csrf = page.csrf();
+    assert_eq!(csrf.len(), 32);
+    for token in ["", "wrong", &csrf[..31]] {
+        let r = b.post("/zones", &[("domain", "csrf.example"), ("csrf", token)]);
+        assert_eq!(r.status, 403, "csrf {token:?}");
+        assert!(r.body.contains("did not come from this site"), "a console-styled error page");
+    }
+    assert!(!b.get("/zones").body.contains("csrf.example"), "nothing was created");
+    let ok = b.post("/zones", &[("domain", "csrf.example"), ("csrf", &csrf)]);
+    assert_eq!(ok.status, 303);
+    assert_eq!(b.post("/logout", &[("csrf", "nope")]).status, 403);
+    assert_eq!(b.post("/logout", &[("csrf", &csrf)]).status, 303);
+    assert_eq!(b.get("/zones").status, 303, "signed out");
+}
+
+#[test]
+fn failed_sign_ins_are_slowed_then_refused() {
+    let s = Server::start();
+    let mut b = Browser::new(&s);
+    let start = std::time::Instant::now();
+    for _ in 0..10 {
+        assert_eq!(b.login("admin", "wrong password").status, 401);
+    }
+    assert!(start.elapsed() >= Duration::from_millis(250 * 45), "each failure waits longer: {:?}", start.elapsed());
+    assert_eq!(b.login("admin", ADMIN_PASSWORD).status, 429, "even the right password is refused for a while");
+}
+
+#[test]
+fn one_user_never_sees_another_users_zones() {
+    let s = Server::start();
+    let (alice_pw, bob_pw) = (user(&s, "alice"), user(&s, "bob"));
+    let mut alice = Browser::new(&s);
+    alice.login("alice", &alice_pw);
+    let csrf = alice.get("/zones").csrf();
+    let created = alice.post("/zones", &[("domain", "secret-alice.example"), ("csrf", &csrf)]);
+    let zone_path = created.location.expect("redirect to the zone");
+    alice.post(
+        &format!("{zone_path}/records"),
+        &[("type", "TXT"), ("name", "hidden"), ("content", "alice-only"), ("ttl", "300"), ("csrf", &csrf)],
+    );
+    let record_id =
+        alice.get(&zone_path).body.split("/records/").nth(1).and_then(|r| r.split('/').next()).unwrap().to_string();
+
+    let mut bob = Browser::new(&s);
+    bob.login("bob", &bob_pw);
+    let bob_csrf = bob.get("/zones").csrf();
+    for page in ["/", "/zones", "/zones?q=secret", "/history", "/account/developers"] {
+        let p = bob.get(page);
+        assert_eq!(p.status, 200, "{page}");
+        assert!(!p.body.contains("secret-alice") && !p.body.contains("alice-only"), "{page} shows nothing of alice's");
+    }
+    let unknown = bob.get("/zones/dom_doesnotexist00");
+    for path in ["", "/history", "/delete", &format!("/records/{record_id}/edit")] {
+        let p = bob.get(&format!("{zone_path}{path}"));
+        assert_eq!(p.status, 404, "{path}");
+        assert_eq!(p.body, unknown.body, "the same page as for a zone that does not exist");
+    }
+    for (path, form) in [
+        ("/records", vec![("type", "A"), ("name", "x"), ("content", "192.0.2.1")]),
+        ("/delete", vec![("confirm", "secret-alice.example")]),
+        (&format!("/records/{record_id}/delete")[..], vec![]),
+        (&format!("/records/{record_id}/edit")[..], vec![("type", "TXT"), ("name", "hidden"), ("content", "bob")]),
+        ("/template", vec![("template_id", "tpl_website_basic"), ("var.ip_address", "192.0.2.1"), ("apply", "1")]),
+    ] {
+        let mut form = form;
+        form.push(("csrf", &bob_csrf));
+        assert_eq!(bob.post(&format!("{zone_path}{path}"), &form).status, 404, "{path}");
+    }
+    assert!(alice.get(&zone_path).body.contains("alice-only"), "alice's zone is untouched");
+    // Non-admins do not get the user admin.
+    assert_eq!(bob.get("/admin/users").status, 403);
+}
+
+#[test]
+fn assets_are_small_and_cached() {
+    let s = Server::start();
+    let mut b = Browser::new(&s);
+    let mut total = 0;
+    for file in ["app.css", "app.js", "icon.svg"] {
+        let r = ureq::get(&format!("{}/static/{file}", s.base)).call().unwrap();
+        let etag = r.header("etag").unwrap().to_string();
+        assert!(r.header("cache-control").unwrap().contains("max-age"));
+        total += r.into_string().unwrap().len();
+        let again = ureq::get(&format!("{}/static/{file}", s.base)).set("If-None-Match", &etag).call().unwrap();
+        assert_eq!(again.status(), 304);
+    }
+    assert!(total < 50 * 1024, "CSS+JS+icon {total} bytes");
+    let missing = b.get("/no/such/page");
+    assert!(missing.status == 404 && missing.body.contains("There is no page here"));
+}
