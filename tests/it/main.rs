@@ -4,6 +4,7 @@ mod api_auth;
 mod api_input;
 mod api_pocket;
 mod api_vps;
+mod browser;
 mod cli;
 mod dig;
 mod dns;
