@@ -11,6 +11,17 @@ import json
 from urllib.parse import urlparse
 
 
+def strip_comment(line):
+    """The line without a `;` comment (a `;` inside quotes is data)."""
+    quoted = False
+    for i, c in enumerate(line):
+        if c == '"' and (i == 0 or line[i - 1] != "\\"):
+            quoted = not quoted
+        elif c == ";" and not quoted:
+            return line[:i].rstrip()
+    return line.rstrip()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--base", required=True)
@@ -28,7 +39,7 @@ def main():
 
     origin, records = None, []
     for line in open(a.zone):
-        line = line.split(";", 1)[0].rstrip() if not line.lstrip().startswith('"') else line.rstrip()
+        line = strip_comment(line)
         if not line.strip():
             continue
         if line.startswith("$ORIGIN"):

@@ -9,6 +9,11 @@ use nsbox::domain::auth::{Scope, TokenStyle};
 use nsbox::domain::iso8601;
 use nsbox::service::{Actor, NewToken};
 
+/// The DNS hot path allocates per query; mimalloc is markedly faster at that than the system
+/// allocator (and than musl's, for the static build).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "nsbox",

@@ -2,7 +2,8 @@
 //! RFC 2308, RFC 4592). A snapshot is built after each commit and swapped in whole, so the
 //! query path reads memory only and never waits on a writer.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use imbl::HashMap as SharedMap;
@@ -44,17 +45,19 @@ pub struct ZoneSnapshot {
     /// persistent map: the next version of a zone shares all unchanged nodes with this one.
     nodes: SharedMap<String, Node>,
     /// Names below the apex that carry NS records: zone cuts.
-    cuts: Vec<String>,
+    cuts: HashSet<String>,
 }
 
-/// What a query gets: the sections of the answer and its flags.
+/// What a query gets: the sections of the answer and its flags. Records are borrowed from the
+/// snapshot unless the answer had to change them (the owner name of a wildcard or of a
+/// differently-cased question).
 #[derive(Default)]
-pub struct Lookup {
+pub struct Lookup<'a> {
     pub rcode: ResponseCode,
     pub authoritative: bool,
-    pub answers: Vec<Record>,
-    pub authority: Vec<Record>,
-    pub additional: Vec<Record>,
+    pub answers: Vec<Cow<'a, Record>>,
+    pub authority: Vec<Cow<'a, Record>>,
+    pub additional: Vec<Cow<'a, Record>>,
 }
 
 impl ZoneSnapshot {
@@ -69,7 +72,7 @@ impl ZoneSnapshot {
             soa: soa.clone(),
             allow_transfer: zone.allow_transfer.clone(),
             nodes: SharedMap::new(),
-            cuts: Vec::new(),
+            cuts: HashSet::new(),
         };
         snapshot.insert(zone.domain.clone(), soa);
         let has_apex_ns = records.iter().any(is_apex_ns);
@@ -182,19 +185,17 @@ impl ZoneSnapshot {
     }
 
     fn find_cuts(&mut self) {
-        let mut cuts: Vec<String> = self
+        self.cuts = self
             .nodes
             .iter()
             .filter(|(name, node)| **name != self.domain && node.get(RecordType::NS).is_some())
             .map(|(n, _)| n.clone())
             .collect();
-        cuts.sort_by_key(|c| c.len());
-        self.cuts = cuts;
     }
 
     /// Answers `qname` (lowercase, no trailing dot; inside this zone) for `qtype`. `owner` is
     /// the question's name as asked, so answers echo its case.
-    pub fn lookup(&self, qname: &str, owner: &Name, qtype: RecordType) -> Lookup {
+    pub fn lookup<'a>(&'a self, qname: &str, owner: &Name, qtype: RecordType) -> Lookup<'a> {
         if let Some(cut) = self.cut_above(qname, qtype) {
             return self.referral(cut);
         }
@@ -204,26 +205,34 @@ impl ZoneSnapshot {
     }
 
     /// The topmost zone cut at or above `qname`; a DS query at the cut itself is the parent's.
-    fn cut_above(&self, qname: &str, qtype: RecordType) -> Option<&str> {
-        self.cuts.iter().map(String::as_str).find(|cut| {
-            (qname == *cut && qtype != RecordType::DS)
-                || qname.strip_suffix(cut).is_some_and(|rest| rest.ends_with('.'))
-        })
+    /// Only the name's own ancestors are looked up, so the cost does not grow with the zone.
+    fn cut_above<'n>(&self, qname: &'n str, qtype: RecordType) -> Option<&'n str> {
+        if self.cuts.is_empty() {
+            return None;
+        }
+        let below_apex = qname.len().checked_sub(self.domain.len() + 1)?;
+        let mut starts: Vec<usize> = qname[..below_apex].match_indices('.').map(|(i, _)| i + 1).collect();
+        starts.insert(0, 0);
+        starts
+            .into_iter()
+            .rev()
+            .map(|at| &qname[at..])
+            .find(|name| self.cuts.contains(*name) && !(*name == qname && qtype == RecordType::DS))
     }
 
-    fn referral(&self, cut: &str) -> Lookup {
+    fn referral(&self, cut: &str) -> Lookup<'_> {
         let ns = self.nodes.get(cut).and_then(|n| n.get(RecordType::NS)).unwrap_or_default();
         Lookup {
             rcode: ResponseCode::NoError,
             authoritative: false,
             answers: Vec::new(),
             additional: self.glue(ns),
-            authority: ns.to_vec(),
+            authority: ns.iter().map(Cow::Borrowed).collect(),
         }
     }
 
     /// Addresses of in-zone targets (NS glue, MX and SRV targets) for the additional section.
-    fn glue(&self, records: &[Record]) -> Vec<Record> {
+    fn glue(&self, records: &[Record]) -> Vec<Cow<'_, Record>> {
         let mut out = Vec::new();
         for record in records {
             let target = match &record.data {
@@ -235,19 +244,19 @@ impl ZoneSnapshot {
             let key = target.to_ascii().trim_end_matches('.').to_ascii_lowercase();
             if let Some(node) = self.nodes.get(&key) {
                 for rtype in [RecordType::A, RecordType::AAAA] {
-                    out.extend(node.get(rtype).unwrap_or_default().iter().cloned());
+                    out.extend(node.get(rtype).unwrap_or_default().iter().map(Cow::Borrowed));
                 }
             }
         }
         out
     }
 
-    fn answer(&self, qname: &str, owner: &Name, qtype: RecordType, out: &mut Lookup, depth: usize) {
+    fn answer<'a>(&'a self, qname: &str, owner: &Name, qtype: RecordType, out: &mut Lookup<'a>, depth: usize) {
         let node = match self.nodes.get(qname).or_else(|| self.wildcard_for(qname)) {
             Some(node) => node,
             None => {
                 out.rcode = ResponseCode::NXDomain;
-                out.authority.push(self.negative_soa.clone());
+                out.authority.push(Cow::Borrowed(&self.negative_soa));
                 return;
             }
         };
@@ -272,12 +281,12 @@ impl ZoneSnapshot {
                 out.answers.extend(renamed(set, owner));
                 out.additional.extend(self.glue(set));
             }
-            None => out.authority.push(self.negative_soa.clone()),
+            None => out.authority.push(Cow::Borrowed(&self.negative_soa)),
         }
     }
 
     /// Continues an answer at a CNAME's target while it stays in this zone's authority.
-    fn follow(&self, target: &Name, qtype: RecordType, out: &mut Lookup, depth: usize) {
+    fn follow<'a>(&'a self, target: &Name, qtype: RecordType, out: &mut Lookup<'a>, depth: usize) {
         let key = target.to_ascii().trim_end_matches('.').to_ascii_lowercase();
         let in_zone = key == self.domain || key.strip_suffix(&self.domain).is_some_and(|r| r.ends_with('.'));
         if depth + 1 >= MAX_CHAIN || !in_zone || self.cut_above(&key, qtype).is_some() {
@@ -318,14 +327,18 @@ impl ZoneSnapshot {
     }
 }
 
-/// The records with the question's spelling of the owner name (only when it differs).
-fn renamed<'a>(set: &'a [Record], owner: &'a Name) -> impl Iterator<Item = Record> + 'a {
+/// The records with the question's spelling of the owner name: borrowed when it is already
+/// theirs, copied and renamed otherwise (wildcards, other letter case).
+fn renamed<'a>(set: &'a [Record], owner: &Name) -> impl Iterator<Item = Cow<'a, Record>> {
+    let owner = owner.clone();
     set.iter().map(move |r| {
-        let mut r = r.clone();
-        if !r.name.eq_case(owner) {
+        if r.name.eq_case(&owner) {
+            Cow::Borrowed(r)
+        } else {
+            let mut r = r.clone();
             r.name = owner.clone();
+            Cow::Owned(r)
         }
-        r
     })
 }
 

@@ -106,6 +106,7 @@ pub fn app(
         .configure(routes)
         .default_service(aweb::to(not_found))
         .wrap(ErrorHandlers::new().default_handler(api::json_framework_errors))
+        .wrap(from_fn(server_timing))
         .wrap(NormalizePath::trim())
 }
 
@@ -120,4 +121,19 @@ async fn not_found(req: HttpRequest) -> HttpResponse {
 /// Liveness: the process answers HTTP.
 async fn healthz() -> actix_web::HttpResponse {
     actix_web::HttpResponse::Ok().content_type("text/plain").body("ok\n")
+}
+
+/// Says how long the server spent on a request (`Server-Timing: app;dur=…` in milliseconds), so
+/// render times can be measured from outside without the network in them.
+async fn server_timing(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let start = std::time::Instant::now();
+    let mut res = next.call(req).await?;
+    let value = format!("app;dur={:.2}", start.elapsed().as_secs_f64() * 1000.0);
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&value) {
+        res.headers_mut().insert(actix_web::http::header::HeaderName::from_static("server-timing"), value);
+    }
+    Ok(res)
 }
