@@ -25,8 +25,8 @@ pub struct ServeConfig {
     /// Secondary to send NOTIFY to after every change, HOST:PORT (repeatable)
     #[arg(long = "notify", env = "NSBOX_NOTIFY", value_delimiter = ',')]
     pub notify: Vec<SocketAddr>,
-    /// DNS worker threads
-    #[arg(long, env = "NSBOX_DNS_THREADS", default_value_t = 2)]
+    /// DNS worker threads (one is fastest on small machines: see BENCHMARKS.md)
+    #[arg(long, env = "NSBOX_DNS_THREADS", default_value_t = 1)]
     pub dns_threads: usize,
     /// Console sessions end after this many seconds without a request
     #[arg(long, env = "NSBOX_SESSION_IDLE", default_value_t = 12 * 3600)]
@@ -82,7 +82,7 @@ impl Default for ServeConfig {
             hostmaster: None,
             allow_transfer: Vec::new(),
             notify: Vec::new(),
-            dns_threads: 2,
+            dns_threads: 1,
             http_workers: 2,
             session_idle: 12 * 3600,
             rate_read: limits.read,

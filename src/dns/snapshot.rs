@@ -211,13 +211,10 @@ impl ZoneSnapshot {
             return None;
         }
         let below_apex = qname.len().checked_sub(self.domain.len() + 1)?;
-        let mut starts: Vec<usize> = qname[..below_apex].match_indices('.').map(|(i, _)| i + 1).collect();
-        starts.insert(0, 0);
-        starts
-            .into_iter()
-            .rev()
-            .map(|at| &qname[at..])
-            .find(|name| self.cuts.contains(*name) && !(*name == qname && qtype == RecordType::DS))
+        // Ancestors from the apex down (shortest first), then the name itself.
+        let ancestors =
+            qname[..below_apex].rmatch_indices('.').map(|(i, _)| &qname[i + 1..]).chain(std::iter::once(qname));
+        ancestors.into_iter().find(|name| self.cuts.contains(*name) && !(*name == qname && qtype == RecordType::DS))
     }
 
     fn referral(&self, cut: &str) -> Lookup<'_> {
@@ -329,10 +326,12 @@ impl ZoneSnapshot {
 
 /// The records with the question's spelling of the owner name: borrowed when it is already
 /// theirs, copied and renamed otherwise (wildcards, other letter case).
-fn renamed<'a>(set: &'a [Record], owner: &Name) -> impl Iterator<Item = Cow<'a, Record>> {
-    let owner = owner.clone();
+fn renamed<'a, 'o>(set: &'a [Record], owner: &'o Name) -> impl Iterator<Item = Cow<'a, Record>> + 'o
+where
+    'a: 'o,
+{
     set.iter().map(move |r| {
-        if r.name.eq_case(&owner) {
+        if r.name.eq_case(owner) {
             Cow::Borrowed(r)
         } else {
             let mut r = r.clone();
