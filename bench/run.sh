@@ -20,10 +20,15 @@ cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "
 trap cleanup EXIT
 
 start() {  # a fresh nsbox with limits high enough for load
-  [ -n "$PID" ] && { kill "$PID"; wait "$PID" 2>/dev/null || true; }
+  [ -n "$PID" ] && { kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""; }
   rm -f "$WORK/data.redb"
   NSBOX_PASSWORD=bench-password-1 "$BIN" --data "$WORK/data.redb" user add bench --admin 2>/dev/null >/dev/null
   TOKEN=$("$BIN" --data "$WORK/data.redb" token create --user bench --name bench 2>/dev/null)
+  serve
+}
+
+serve() {  # (re)start nsbox on the current data file
+  [ -n "$PID" ] && { kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""; }
   RUST_LOG=warn "$BIN" --data "$WORK/data.redb" serve --http 127.0.0.1:$HTTP_PORT --dns 127.0.0.1:$DNS_PORT \
     --ns-name "${NS_NAME:-ns1.nsbox.invalid}" --rate-read 100000000 --rate-create 100000000 \
     --rate-update 100000000 --rate-delete 100000000 --rate-bulk 100000000 --dns-threads "${DNS_THREADS:-1}" &
@@ -48,12 +53,14 @@ case "${1:-api}" in
       --body '{"type":"A","name":"{fqdn}","ttl":60,"content":"{ip}"}' > "$WORK/nsbox.args"
     bash "$PEERS/api-peers.sh" --target "nsbox=@$WORK/nsbox.args" "${@:2}"
     ;;
-  dns-peers)
-    ZDIR=/tmp/dns-peers/zone-10000-20240601
-    [ -f "$ZDIR/bench.test.zone" ] || python3 "$PEERS/gen-zone.py" --outdir "$ZDIR" >/dev/null
+  dns-peers)  # RECORDS=100000 for a larger zone
+    RECORDS=${RECORDS:-10000}
+    ZDIR=/tmp/dns-peers/zone-$RECORDS-20240601
+    [ -f "$ZDIR/bench.test.zone" ] || python3 "$PEERS/gen-zone.py" --records "$RECORDS" --outdir "$ZDIR" >/dev/null
     NS_NAME=ns1.bench.test start
     python3 bench/load_zone.py --base "http://127.0.0.1:$HTTP_PORT" --token "$TOKEN" --zone "$ZDIR/bench.test.zone"
-    bash "$PEERS/dns-peers.sh" --target "nsbox:$DNS_PORT" "${@:2}"
+    serve  # restart: measure the server as it runs, not the loading behind it
+    bash "$PEERS/dns-peers.sh" --records "$RECORDS" --target "nsbox:$DNS_PORT" "${@:2}"
     ;;
   nxdomain)
     command -v dnsperf >/dev/null || { apt-get update -qq && apt-get install -y -qq dnsperf >/dev/null; }
@@ -64,13 +71,15 @@ case "${1:-api}" in
       base=$(rss_kib)
       python3 bench/load_zone.py --base "http://127.0.0.1:$HTTP_PORT" --token "$TOKEN" --zone "$ZDIR/bench.test.zone" >/dev/null
       loaded=$(rss_kib)
+      serve
+      restarted=$(rss_kib)
       for i in $(seq 20000); do echo "nx$i-$RANDOM.bench.test A"; done > "$ZDIR/nx.txt"
       cpu0=$(awk '{print $14+$15}' "/proc/$PID/stat")
       qps=$(dnsperf -s 127.0.0.1 -p "$DNS_PORT" -d "$ZDIR/nx.txt" -l 10 -c 10 -T 1 -q 100 2>/dev/null | awk '/Queries per second/ {print $4}')
       cpu1=$(awk '{print $14+$15}' "/proc/$PID/stat")
       secs=$(echo "($cpu1 - $cpu0) / $(getconf CLK_TCK)" | bc -l)
-      printf 'records %6d: NXDOMAIN %8.0f q/s, %6.1f k queries per CPU-second; RSS %6d KiB empty, %6d KiB loaded (+%d KiB)\n' \
-        "$n" "$qps" "$(echo "$qps * 10 / $secs / 1000" | bc -l)" "$base" "$loaded" "$((loaded - base))"
+      printf 'records %6d: NXDOMAIN %8.0f q/s, %6.1f k queries per CPU-second; RSS %6d KiB empty, %6d KiB after loading by API, %6d KiB after a restart (+%d KiB)\n' \
+        "$n" "$qps" "$(echo "$qps * 10 / $secs / 1000" | bc -l)" "$base" "$loaded" "$restarted" "$((restarted - base))"
     done
     ;;
   *) sed -n 2,9p "$0"; exit 2;;

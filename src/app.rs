@@ -37,7 +37,7 @@ impl Listeners {
 /// Opens the data file and everything the service needs; fails at once if another process
 /// has the file.
 pub fn open_service(data: &Path, config: &ServeConfig) -> anyhow::Result<Arc<Service>> {
-    let store = Store::open(data)?;
+    let store = Store::open(data, config.cache_mib << 20)?;
     let catalog = Arc::new(dns::Catalog::new(config.dns_settings()));
     Ok(Arc::new(Service::new(store, config.limits(), catalog)?))
 }

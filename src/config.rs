@@ -28,6 +28,9 @@ pub struct ServeConfig {
     /// DNS worker threads (one is fastest on small machines: see BENCHMARKS.md)
     #[arg(long, env = "NSBOX_DNS_THREADS", default_value_t = 1)]
     pub dns_threads: usize,
+    /// Page cache of the data file, in MiB
+    #[arg(long, env = "NSBOX_CACHE_MIB", default_value_t = 64)]
+    pub cache_mib: usize,
     /// Console sessions end after this many seconds without a request
     #[arg(long, env = "NSBOX_SESSION_IDLE", default_value_t = 12 * 3600)]
     pub session_idle: u64,
@@ -85,6 +88,7 @@ impl Default for ServeConfig {
             dns_threads: 1,
             http_workers: 2,
             session_idle: 12 * 3600,
+            cache_mib: 64,
             rate_read: limits.read,
             rate_create: limits.create,
             rate_update: limits.update,

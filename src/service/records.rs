@@ -58,10 +58,6 @@ pub struct BulkError {
 }
 
 impl Service {
-    pub fn list_records(&self, actor: &Actor, zone_id: &str) -> Result<(Zone, Vec<Record>)> {
-        self.get_zone(actor, zone_id)
-    }
-
     /// Records across the actor's zones, optionally of one zone and/or one type.
     pub fn search_records(
         &self,

@@ -77,9 +77,10 @@ pub struct Store {
 
 impl Store {
     /// Opens (or creates) the data file and brings its schema up to date. Fails at once if
-    /// another process has it open.
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let db = Database::create(path).map_err(|e| match e {
+    /// another process has it open. `cache_bytes` bounds redb's page cache (its default,
+    /// 1 GiB, is more than a small VPS has).
+    pub fn open(path: &Path, cache_bytes: usize) -> Result<Self, StoreError> {
+        let db = Database::builder().set_cache_size(cache_bytes).create(path).map_err(|e| match e {
             redb::DatabaseError::DatabaseAlreadyOpen => StoreError::AlreadyOpen(path.to_path_buf()),
             other => other.into(),
         })?;

@@ -243,3 +243,13 @@ fn admin_api_manages_users_and_tokens() {
     s.get("/api/v1/dns-zones/", &dave).error(401, "unauthorized");
     s.get(&format!("/api/v1/users/{uid}"), admin).error(404, "not_found");
 }
+
+#[test]
+fn me_says_who_the_token_is() {
+    let s = Server::start();
+    let t = s.user_token("frank", &["dns:read"], &["example.com"]);
+    let me = s.get("/api/v1/me", &t);
+    assert_eq!((me.body["username"].as_str(), me.body["admin"].as_bool()), (Some("frank"), Some(false)));
+    assert_eq!((me.body["scopes"].clone(), me.body["zones"].clone()), (json!(["dns:read"]), json!(["example.com"])));
+    s.request("GET", "/api/v1/me", None, None).error(401, "unauthorized");
+}

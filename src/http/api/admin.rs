@@ -31,6 +31,18 @@ fn token_view(t: &Token) -> Value {
     })
 }
 
+/// Who the token belongs to and what it may do; answered from memory, so it also measures the
+/// cost of the token check itself.
+pub async fn me(caller: Caller) -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "username": caller.username,
+        "admin": caller.admin,
+        "token": caller.via,
+        "scopes": caller.scopes,
+        "zones": caller.zones,
+    }))
+}
+
 pub async fn list_users(svc: web::Data<Service>, caller: Caller) -> ApiResult {
     let users = blocking(move || svc.list_users(&caller)).await?;
     Ok(HttpResponse::Ok().json(json!({"users": users.iter().map(user_view).collect::<Vec<_>>()})))

@@ -153,10 +153,6 @@ pub fn json_framework_errors<B>(res: ServiceResponse<B>) -> actix_web::Result<Er
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
 }
 
-pub async fn not_found() -> ApiResult {
-    Err(ApiError(Error::NotFound("Resource")))
-}
-
 /// `?page=&page_size=` of the VPS.org lists: absent means the whole list.
 #[derive(Debug, serde::Deserialize)]
 pub struct PageQuery {

@@ -84,7 +84,7 @@ pub async fn get_domain(svc: web::Data<Service>, caller: Caller, path: web::Path
 }
 
 pub async fn list_records(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
-    let (_, records) = blocking(move || svc.list_records(&caller, &path)).await?;
+    let (_, records) = blocking(move || svc.get_zone(&caller, &path)).await?;
     #[derive(Serialize)]
     struct Listing {
         records: Vec<RecordView>,

@@ -132,7 +132,7 @@ pub async fn zone_records(
     page: web::Query<PageQuery>,
     req: HttpRequest,
 ) -> ApiResult {
-    let (_, records) = blocking(move || svc.list_records(&caller, &path)).await?;
+    let (_, records) = blocking(move || svc.get_zone(&caller, &path)).await?;
     page.respond(&req, records.into_iter().map(record_view).collect())
 }
 
