@@ -207,3 +207,52 @@ fn assets_are_small_and_cached() {
     let missing = b.get("/no/such/page");
     assert!(missing.status == 404 && missing.body.contains("There is no page here"));
 }
+
+#[test]
+fn zone_settings_and_tsig_keys_from_the_console() {
+    let s = Server::start();
+    let mut b = Browser::new(&s);
+    b.login("admin", ADMIN_PASSWORD);
+    let csrf = b.get("/zones").csrf();
+    let zone = b.post("/zones", &[("domain", "settings.example"), ("csrf", &csrf)]).location.unwrap();
+    let form = |minimum: &'static str, notify: &'static str| {
+        vec![
+            ("refresh", "7200"),
+            ("retry", "900"),
+            ("expire", "1209600"),
+            ("minimum", minimum),
+            ("allow_transfer", "127.0.0.1, 192.0.2.0/24"),
+            ("notify", notify),
+        ]
+    };
+    let mut fields = form("120", "192.0.2.53");
+    fields.push(("csrf", &csrf));
+    let saved = b.post(&format!("{zone}/settings"), &fields);
+    assert!(saved.status == 200 && saved.body.contains("Zone settings saved"), "{}", saved.body);
+    let soa = crate::dig::dig(s.dns, &["settings.example", "SOA"]);
+    assert!(soa.answer[0].3.ends_with(" 7200 900 1209600 120"), "{}", soa.raw);
+    assert!(saved.body.contains("192.0.2.53:53") && saved.body.contains("192.0.2.0/24"));
+    let mut bad = form("soon", "not an address");
+    bad.push(("csrf", &csrf));
+    let refused = b.post(&format!("{zone}/settings"), &bad);
+    assert!(refused.status == 400 && refused.body.contains("is not a number of seconds"));
+
+    let created = b.post(
+        "/admin/tsig",
+        &[("name", "xfr.example.net"), ("algorithm", "hmac-sha512"), ("zones", ""), ("csrf", &csrf)],
+    );
+    assert!(
+        created.body.contains("key &quot;xfr.example.net&quot;") && created.body.contains("algorithm hmac-sha512;"),
+        "{}",
+        created.body
+    );
+    let secret = created.body.split("secret &quot;").nth(1).and_then(|r| r.split("&quot;").next()).unwrap().to_string();
+    assert!(!b.get("/admin/tsig").body.contains(&secret), "the secret is shown once");
+    let listed = s.get("/api/v1/tsig-keys", &s.admin_token);
+    assert_eq!(listed.body["tsig_keys"][0]["name"], "xfr.example.net");
+
+    let password = user(&s, "carol");
+    let mut carol = Browser::new(&s);
+    carol.login("carol", &password);
+    assert_eq!(carol.get("/admin/tsig").status, 403);
+}

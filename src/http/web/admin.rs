@@ -8,6 +8,7 @@ use super::session::Sessions;
 use super::views::{self, csrf, field, form_error, page};
 use super::{Viewer, WebError, WebResult, blocking, html};
 use crate::domain::auth::{User, generate_password};
+use crate::domain::tsig::{TsigAlgorithm, TsigKey};
 use crate::domain::{ValidationError, iso8601};
 use crate::service::{Error, Service, UserChange};
 use crate::store::AuditEntry;
@@ -18,7 +19,7 @@ fn users_page(viewer: &Viewer, users: &[User], shown: Option<(&str, &str)>, erro
         Some(viewer),
         "Users",
         html! {
-            h1 { "Users" }
+            div.title-row { h1 { "Users" } div.links { a href="/admin/tsig" { "TSIG keys →" } } }
             @if let Some((who, password)) = shown {
                 section.card.reveal role="status" {
                     h2 { "Password for " (who) }
@@ -188,4 +189,116 @@ pub async fn zone_history(viewer: Viewer, svc: web::Data<Service>, path: web::Pa
     let (actor, id) = (viewer.actor.clone(), zone.id.clone());
     let entries = blocking(move || svc.history(&actor, Some(&id), HISTORY_PAGE)).await?;
     Ok(html(history_page(&viewer, &format!("History of {}", zone.domain), &entries)))
+}
+
+fn tsig_page(viewer: &Viewer, keys: &[TsigKey], created: Option<&TsigKey>, error: Option<&ValidationError>) -> Markup {
+    page(
+        "TSIG keys",
+        Some(viewer),
+        "Users",
+        html! {
+            h1 { "TSIG keys" }
+            p.muted { "Keys that let secondaries (BIND, Knot, NSD) transfer zones without an address rule." }
+            @if let Some(key) = created {
+                @let clause = format!("key \"{}\" {{\n    algorithm {};\n    secret \"{}\";\n}};", key.name, key.algorithm.as_str(), key.secret);
+                section.card.reveal role="status" {
+                    h2 { "Key " (key.name) }
+                    p { "Put this in the secondary's configuration now: the secret is shown only once." }
+                    div.secret { pre { code #new-key { (clause) } } (views::copy_button(&clause)) }
+                }
+            }
+            section.card {
+                h2 { "Create a key" }
+                (form_error(error, &["name", "zones"]))
+                form method="post" action="/admin/tsig" {
+                    (csrf(viewer))
+                    div.row {
+                        (field("Key name", "name", "", error, "xfr.example.net"))
+                        div.field {
+                            label for="f-algorithm" { "Algorithm" }
+                            select #f-algorithm name="algorithm" { option value="hmac-sha256" { "hmac-sha256" } option value="hmac-sha512" { "hmac-sha512" } }
+                        }
+                    }
+                    (field("Limit to zones (comma-separated; empty: all)", "zones", "", error, "example.com"))
+                    button.primary type="submit" { "Create key" }
+                }
+            }
+            section.card {
+                @if keys.is_empty() { p.muted { "No keys yet." } } @else {
+                    div.table-wrap { table {
+                        thead { tr { th { "Name" } th { "Algorithm" } th { "Zones" } th { "Created" } th { span.sr-only { "Actions" } } } }
+                        tbody { @for k in keys {
+                            tr {
+                                td { code { (k.name) } }
+                                td { (k.algorithm.as_str()) }
+                                td { @if k.zones.is_empty() { "all" } @else { (k.zones.join(", ")) } }
+                                td { time { (iso8601(k.created_at)) } }
+                                td { form method="post" action=(format!("/admin/tsig/{}/delete", k.name)) data-confirm=(format!("Delete the key {}? Secondaries using it can no longer transfer.", k.name)) {
+                                    (csrf(viewer)) button.small.danger type="submit" { "Delete" }
+                                } }
+                            }
+                        } }
+                    } }
+                }
+            }
+        },
+    )
+}
+
+async fn render_tsig(
+    viewer: &Viewer,
+    svc: web::Data<Service>,
+    created: Option<&TsigKey>,
+    error: Option<&ValidationError>,
+) -> WebResult {
+    let actor = viewer.actor.clone();
+    let keys = blocking(move || svc.list_tsig_keys(&actor)).await?;
+    Ok(html(tsig_page(viewer, &keys, created, error)))
+}
+
+pub async fn tsig_keys(viewer: Viewer, svc: web::Data<Service>) -> WebResult {
+    viewer.actor.require_admin()?;
+    render_tsig(&viewer, svc, None, None).await
+}
+
+#[derive(Deserialize)]
+pub struct NewKey {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    algorithm: String,
+    #[serde(default)]
+    zones: String,
+}
+
+pub async fn create_tsig_key(viewer: Viewer, svc: web::Data<Service>, form: web::Form<NewKey>) -> WebResult {
+    viewer.check_csrf(&form.csrf)?;
+    let algorithm = match form.algorithm.parse::<TsigAlgorithm>() {
+        Ok(a) => a,
+        Err(e) => return render_tsig(&viewer, svc, None, Some(&e)).await,
+    };
+    let zones: Vec<String> = form.zones.split(',').map(str::trim).filter(|z| !z.is_empty()).map(String::from).collect();
+    let (actor, name, service) = (viewer.actor.clone(), form.name.clone(), svc.clone());
+    match blocking(move || service.create_tsig_key(&actor, &name, algorithm, &zones)).await {
+        Ok(key) => render_tsig(&viewer, svc, Some(&key), None).await,
+        Err(WebError::Service(Error::Validation(e))) => render_tsig(&viewer, svc, None, Some(&e)).await,
+        Err(WebError::Service(Error::Conflict(m))) => {
+            render_tsig(&viewer, svc, None, Some(&ValidationError::new("name", m))).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn delete_tsig_key(
+    viewer: Viewer,
+    svc: web::Data<Service>,
+    path: web::Path<String>,
+    form: web::Form<super::account::CsrfOnly>,
+) -> WebResult {
+    viewer.check_csrf(form.csrf())?;
+    let (actor, name, service) = (viewer.actor.clone(), path.into_inner(), svc.clone());
+    blocking(move || service.delete_tsig_key(&actor, &name)).await?;
+    render_tsig(&viewer, svc, None, None).await
 }

@@ -44,13 +44,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/zones/{id}/records", post().to(records::create))
         .route("/zones/{id}/records/bulk", post().to(records::bulk))
         .route("/zones/{id}/template", post().to(records::template))
+        .route("/zones/{id}/settings", post().to(records::settings))
         .route("/zones/{id}/records/{rid}/edit", get().to(records::edit_form))
         .route("/zones/{id}/records/{rid}/edit", post().to(records::update))
         .route("/zones/{id}/records/{rid}/delete", post().to(records::delete))
         .route("/history", get().to(admin::history))
         .route("/admin/users", get().to(admin::users))
         .route("/admin/users", post().to(admin::create_user))
-        .route("/admin/users/{id}", post().to(admin::update_user));
+        .route("/admin/users/{id}", post().to(admin::update_user))
+        .route("/admin/tsig", get().to(admin::tsig_keys))
+        .route("/admin/tsig", post().to(admin::create_tsig_key))
+        .route("/admin/tsig/{name}/delete", post().to(admin::delete_tsig_key));
 }
 
 /// The signed-in person of a console request.
