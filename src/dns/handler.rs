@@ -94,6 +94,15 @@ impl Handler {
     }
 }
 
+/// A response to `request`, carrying our OPT record when the question had one.
+pub(super) fn builder<'q>(request: &'q Request, edns: Option<&'q Edns>) -> MessageResponseBuilder<'q> {
+    let mut builder = MessageResponseBuilder::from_message_request(request);
+    if let Some(edns) = edns {
+        builder.edns(edns);
+    }
+    builder
+}
+
 /// The OPT record of the answer: present when the question had one. Its payload size is what
 /// the client can take (within our bounds), since the answer is cut to fit it.
 fn response_edns(request: &Request) -> Option<Edns> {
@@ -110,10 +119,7 @@ async fn error<R: ResponseHandler>(
     code: ResponseCode,
     edns: Option<&Edns>,
 ) -> Result<ResponseInfo, NetError> {
-    let mut builder = MessageResponseBuilder::from_message_request(request);
-    if let Some(edns) = edns {
-        builder.edns(edns);
-    }
+    let builder = builder(request, edns);
     response.send_response(builder.error_msg(&request.metadata, code)).await
 }
 
@@ -138,10 +144,7 @@ async fn send_lookup<R: ResponseHandler>(
         return send_sections(request, response, metadata, edns, [&answers, &authority, &additional], Some(signing))
             .await;
     }
-    let mut builder = MessageResponseBuilder::from_message_request(request);
-    if let Some(edns) = edns {
-        builder.edns(edns);
-    }
+    let builder = builder(request, edns);
     let message = builder.build(
         metadata,
         lookup.answers.iter().map(AsRef::as_ref),
@@ -162,10 +165,7 @@ pub(super) async fn send_sections<R: ResponseHandler>(
     signing: Option<&mut tsig::Signing>,
 ) -> Result<ResponseInfo, NetError> {
     let build = || {
-        let mut builder = MessageResponseBuilder::from_message_request(request);
-        if let Some(edns) = edns {
-            builder.edns(edns);
-        }
+        let builder = builder(request, edns);
         builder.build(metadata, answers.iter(), authority.iter(), std::iter::empty(), additional.iter())
     };
     let mut message = build();
@@ -231,10 +231,7 @@ fn fit_udp(request: &Request, lookup: &mut Lookup<'_>, metadata: &mut Metadata, 
 
 /// Encodes the answer to see whether name compression makes it fit.
 fn exact_fit(request: &Request, lookup: &Lookup<'_>, metadata: Metadata, edns: Option<&Edns>, limit: usize) -> bool {
-    let mut builder = MessageResponseBuilder::from_message_request(request);
-    if let Some(edns) = edns {
-        builder.edns(edns);
-    }
+    let builder = builder(request, edns);
     let message = builder.build(
         metadata,
         lookup.answers.iter().map(AsRef::as_ref),

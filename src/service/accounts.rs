@@ -6,10 +6,10 @@ use std::sync::{Arc, RwLock};
 
 use sha2::{Digest, Sha256};
 
-use super::{Actor, Error, Result, Service};
+use super::{Actor, Error, Result, Service, audit};
 use crate::domain::auth::{self, Scope, Token, TokenStyle, User};
 use crate::domain::{ValidationError, name, new_id, now};
-use crate::store::{AuditEntry, Read};
+use crate::store::Read;
 
 /// A verified token, held in memory under the SHA-256 of the whole token string.
 struct Verified {
@@ -163,7 +163,7 @@ impl Service {
                 return Err(Error::Conflict(format!("User {} already exists", user.username)));
             }
             txn.put_user(&user)?;
-            txn.append_audit(account_audit(actor, "user.create", None, Some(public_user(&user))))?;
+            txn.append_audit(audit(actor, "user.create", None, None, Some(public_user(&user))))?;
             Ok(())
         })?;
         Ok((user, password))
@@ -202,12 +202,7 @@ impl Service {
                 return Err(Error::Conflict("You cannot remove your own admin rights or disable yourself".into()));
             }
             txn.put_user(&user)?;
-            txn.append_audit(account_audit(
-                actor,
-                "user.update",
-                Some(public_user(&before)),
-                Some(public_user(&user)),
-            ))?;
+            txn.append_audit(audit(actor, "user.update", None, Some(public_user(&before)), Some(public_user(&user))))?;
             Ok::<_, Error>(user)
         })?;
         self.tokens.forget(|v| v.user_id != user.id);
@@ -232,7 +227,7 @@ impl Service {
                 txn.put_token(&token)?;
             }
             txn.delete_user(&user)?;
-            txn.append_audit(account_audit(actor, "user.delete", Some(public_user(&user)), None))?;
+            txn.append_audit(audit(actor, "user.delete", None, Some(public_user(&user)), None))?;
             Ok::<_, Error>(())
         })?;
         self.tokens.forget(|v| v.user_id != user_id);
@@ -286,7 +281,7 @@ impl Service {
         self.store.write(|txn| {
             txn.user(&user_id)?.ok_or(Error::NotFound("User"))?;
             txn.put_token(&token)?;
-            txn.append_audit(account_audit(actor, "token.create", None, Some(public_token(&token))))?;
+            txn.append_audit(audit(actor, "token.create", None, None, Some(public_token(&token))))?;
             Ok::<_, Error>(())
         })?;
         Ok((token, token_string))
@@ -311,9 +306,10 @@ impl Service {
             let mut token = before.clone();
             token.revoked = true;
             txn.put_token(&token)?;
-            txn.append_audit(account_audit(
+            txn.append_audit(audit(
                 actor,
                 "token.revoke",
+                None,
                 Some(public_token(&before)),
                 Some(public_token(&token)),
             ))?;
@@ -357,23 +353,4 @@ fn public_user(user: &User) -> serde_json::Value {
 
 fn public_token(token: &Token) -> serde_json::Value {
     serde_json::json!({"id": token.id, "user_id": token.user_id, "name": token.label, "prefix": token.display_prefix(), "scopes": token.scopes, "zones": token.zones, "revoked": token.revoked})
-}
-
-fn account_audit(
-    actor: &Actor,
-    action: &str,
-    before: Option<serde_json::Value>,
-    after: Option<serde_json::Value>,
-) -> AuditEntry {
-    AuditEntry {
-        seq: 0,
-        at: now(),
-        actor: actor.username.clone(),
-        via: actor.via.clone(),
-        action: action.into(),
-        zone_id: None,
-        zone: None,
-        before,
-        after,
-    }
 }

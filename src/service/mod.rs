@@ -175,7 +175,7 @@ impl Service {
             zone.record_count = (zone.record_count + diff.added.len() as u64).saturating_sub(diff.removed.len() as u64);
             zone.updated_at = now();
             txn.put_zone(&zone)?;
-            txn.append_audit(audit(actor, action, &zone, as_json(&diff.removed), as_json(&diff.added)))?;
+            txn.append_audit(audit(actor, action, Some(&zone), as_json(&diff.removed), as_json(&diff.added)))?;
             let entry = JournalEntry {
                 from_serial,
                 to_serial: zone.serial,
@@ -204,10 +204,11 @@ fn as_json(records: &[Record]) -> Option<serde_json::Value> {
     }
 }
 
+/// An audit entry: who did what, to which zone if any, with the values before and after.
 fn audit(
     actor: &Actor,
     action: &str,
-    zone: &Zone,
+    zone: Option<&Zone>,
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
 ) -> AuditEntry {
@@ -217,8 +218,8 @@ fn audit(
         actor: actor.username.clone(),
         via: actor.via.clone(),
         action: action.to_string(),
-        zone_id: Some(zone.id.clone()),
-        zone: Some(zone.domain.clone()),
+        zone_id: zone.map(|z| z.id.clone()),
+        zone: zone.map(|z| z.domain.clone()),
         before,
         after,
     }

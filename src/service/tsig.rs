@@ -1,9 +1,9 @@
 //! TSIG keys: admins create, list and delete them; the nameserver gets every change at once.
 
-use super::{Actor, Error, Result, Service};
+use super::{Actor, Error, Result, Service, audit};
 use crate::domain::now;
 use crate::domain::tsig::{TsigAlgorithm, TsigKey};
-use crate::store::{AuditEntry, Read};
+use crate::store::Read;
 
 impl Service {
     /// Creates a key; the answer holds its secret, which later listings do not.
@@ -21,7 +21,7 @@ impl Service {
                 return Err(Error::Conflict(format!("TSIG key {} already exists", key.name)));
             }
             txn.put_tsig_key(&key)?;
-            txn.append_audit(key_audit(actor, "tsig.create", None, Some(&key)))?;
+            txn.append_audit(audit(actor, "tsig.create", None, None, Some(public(&key))))?;
             Ok(())
         })?;
         self.publish_tsig_keys()?;
@@ -39,7 +39,7 @@ impl Service {
         self.store.write(|txn| {
             let key = txn.tsig_keys()?.into_iter().find(|k| k.name == name).ok_or(Error::NotFound("TSIG key"))?;
             txn.delete_tsig_key(&name)?;
-            txn.append_audit(key_audit(actor, "tsig.delete", Some(&key), None))?;
+            txn.append_audit(audit(actor, "tsig.delete", None, Some(public(&key)), None))?;
             Ok::<_, Error>(())
         })?;
         self.publish_tsig_keys()
@@ -54,17 +54,6 @@ impl Service {
 }
 
 /// The audit trail names keys, never their secrets.
-fn key_audit(actor: &Actor, action: &str, before: Option<&TsigKey>, after: Option<&TsigKey>) -> AuditEntry {
-    let public = |k: &TsigKey| serde_json::json!({"name": k.name, "algorithm": k.algorithm, "zones": k.zones});
-    AuditEntry {
-        seq: 0,
-        at: now(),
-        actor: actor.username.clone(),
-        via: actor.via.clone(),
-        action: action.into(),
-        zone_id: None,
-        zone: None,
-        before: before.map(public),
-        after: after.map(public),
-    }
+fn public(key: &TsigKey) -> serde_json::Value {
+    serde_json::json!({"name": key.name, "algorithm": key.algorithm, "zones": key.zones})
 }

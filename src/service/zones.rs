@@ -58,7 +58,7 @@ impl Service {
                 notify: Vec::new(),
             };
             txn.put_zone(&zone)?;
-            txn.append_audit(audit(actor, "zone.create", &zone, None, serde_json::to_value(&zone).ok()))?;
+            txn.append_audit(audit(actor, "zone.create", Some(&zone), None, serde_json::to_value(&zone).ok()))?;
             Ok(zone)
         })?;
         self.catalog.publish(&zone, &[]);
@@ -89,7 +89,7 @@ impl Service {
             txn.append_audit(audit(
                 actor,
                 "zone.settings",
-                &zone,
+                Some(&zone),
                 serde_json::to_value(&before).ok(),
                 serde_json::to_value(&zone).ok(),
             ))?;
@@ -104,7 +104,7 @@ impl Service {
         let zone = self.store.write(|txn| {
             let zone = self.visible_zone(txn, actor, zone_id)?;
             txn.delete_zone(&zone)?;
-            txn.append_audit(audit(actor, "zone.delete", &zone, serde_json::to_value(&zone).ok(), None))?;
+            txn.append_audit(audit(actor, "zone.delete", Some(&zone), serde_json::to_value(&zone).ok(), None))?;
             Ok::<_, Error>(zone)
         })?;
         self.catalog.remove(&zone.domain);
