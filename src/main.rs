@@ -37,9 +37,27 @@ enum Command {
     /// Manage API tokens (offline: the server must not be running)
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Zone files (offline: the server must not be running)
+    #[command(subcommand)]
+    Zone(ZoneCommand),
     /// Manage TSIG keys for zone transfers (offline: the server must not be running)
     #[command(subcommand)]
     Tsig(TsigCommand),
+}
+
+#[derive(Subcommand)]
+enum ZoneCommand {
+    /// Print a zone as a BIND master file
+    Export { domain: String },
+    /// Import a BIND master file into a zone (merging unless --replace)
+    Import {
+        domain: String,
+        file: std::path::PathBuf,
+        #[arg(long)]
+        replace: bool,
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -106,6 +124,7 @@ fn main() -> anyhow::Result<()> {
         Command::User(command) => user(&cli.data, command),
         Command::Token(command) => token(&cli.data, command),
         Command::Tsig(command) => tsig(&cli.data, command),
+        Command::Zone(command) => zone(&cli.data, command),
     }
 }
 
@@ -209,6 +228,41 @@ fn tsig(data: &DataArg, command: TsigCommand) -> anyhow::Result<()> {
         TsigCommand::Remove { name } => {
             service.delete_tsig_key(&cli, &name)?;
             eprintln!("removed {name}");
+        }
+    }
+    Ok(())
+}
+
+fn zone(data: &DataArg, command: ZoneCommand) -> anyhow::Result<()> {
+    let service = offline(data)?;
+    match command {
+        ZoneCommand::Export { domain } => {
+            let (id, actor) = service.zone_owner(&domain)?;
+            // Offline, nothing is served: build the snapshot the server would serve.
+            service.publish_all()?;
+            print!("{}", service.export_zone(&actor, &id)?.1);
+        }
+        ZoneCommand::Import { domain, file, replace, dry_run } => {
+            let (id, actor) = service.zone_owner(&domain)?;
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            service.publish_all()?;
+            let mode = if replace { nsbox::service::ImportMode::Replace } else { nsbox::service::ImportMode::Merge };
+            let report = service.import_zone(&actor, &id, &text, mode, dry_run)?;
+            for r in &report.refused {
+                eprintln!("line {}: {}", r.line, r.reason);
+            }
+            println!(
+                "{}: {} added, {} changed, {} removed, {} unchanged, {} refused",
+                if report.applied { "imported" } else { "not imported" },
+                report.added.len(),
+                report.changed.len(),
+                report.removed.len(),
+                report.unchanged,
+                report.refused.len()
+            );
+            if !report.applied && !dry_run {
+                anyhow::bail!("nothing was imported");
+            }
         }
     }
     Ok(())

@@ -103,6 +103,13 @@ impl Catalog {
         true
     }
 
+    /// The SOA data and apex NS names the nameserver serves for `domain`, as zone-file text.
+    pub fn apex(&self, domain: &str) -> Option<(String, Vec<String>)> {
+        let zones = self.zones.load();
+        let zone = zones.get(domain)?;
+        Some((zone.soa.data.to_string(), zone.apex_ns()))
+    }
+
     /// Each secondary's last NOTIFY per zone: (zone, secondary, serial, acknowledged).
     pub fn notify_status(&self) -> Vec<(String, SocketAddr, u32, bool)> {
         self.notifier.state().into_iter().map(|(zone, target, s)| (zone, target, s.serial, s.acknowledged)).collect()

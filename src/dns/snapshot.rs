@@ -307,6 +307,17 @@ impl ZoneSnapshot {
         None
     }
 
+    /// The apex NS targets being served, without the trailing dot.
+    pub fn apex_ns(&self) -> Vec<String> {
+        let set = self.nodes.get(&self.domain).and_then(|n| n.get(RecordType::NS)).unwrap_or_default();
+        set.iter()
+            .filter_map(|r| match &r.data {
+                RData::NS(ns) => Some(ns.0.to_ascii().trim_end_matches('.').to_string()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Every record of the zone, SOA first (AXFR adds the closing SOA).
     pub fn all_records(&self) -> Vec<Record> {
         let mut out = vec![self.soa.clone()];

@@ -1,8 +1,11 @@
-//! Records written as text: one zone-file line (`www 300 IN A 192.0.2.1`, `@ MX 10 mail`) or
-//! one CSV row (`name,type,content[,ttl[,priority]]`). The console's bulk paste reads these;
-//! the result still goes through `record::validate_record`.
+//! Records as text. Whole BIND master files in (`parse_zone`: `$ORIGIN`, `$TTL`, parentheses,
+//! comments, quoted strings, omitted owner/TTL/class) and out (`export`); and single lines for
+//! the console's bulk paste: a zone-file line (`www 300 IN A 192.0.2.1`) or a CSV row
+//! (`name,type,content[,ttl[,priority]]`). Whatever is read still goes through
+//! `record::validate_record`.
 
-use super::record::{RecordInput, RecordType};
+use super::record::{RecordData, RecordInput, RecordType};
+use super::zone::Zone;
 
 /// One line as a record, or why it is not one. Blank lines and comments give None.
 pub fn parse_line(line: &str) -> Option<Result<RecordInput, String>> {
@@ -83,6 +86,284 @@ fn csv_fields(line: &str) -> Vec<String> {
     fields
 }
 
+/// One record of a master file, with the line it starts on.
+#[derive(Debug, Clone)]
+pub struct ParsedRecord {
+    pub line: usize,
+    pub input: RecordInput,
+}
+
+/// A line of a master file that is not a record nsbox can take, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub line: usize,
+    pub reason: String,
+}
+
+/// The records of a BIND master file for `zone`. SOA records are read for nothing but their
+/// place (nsbox makes its own); unsupported types and broken lines are refused line by line.
+pub fn parse_zone(text: &str, zone: &str) -> (Vec<ParsedRecord>, Vec<Refusal>) {
+    let mut records = Vec::new();
+    let mut refused = Vec::new();
+    let mut origin = format!("{zone}.");
+    let mut default_ttl: Option<i64> = None;
+    let mut last_owner: Option<String> = None;
+    for entry in entries(text) {
+        let line = entry.line;
+        let refuse = |reason: String| Refusal { line, reason };
+        let Some(first) = entry.tokens.first() else { continue };
+        match first.text.to_ascii_uppercase().as_str() {
+            "$ORIGIN" => match entry.tokens.get(1) {
+                Some(t) => origin = absolute(&t.text, &origin),
+                None => refused.push(refuse("$ORIGIN needs a name".into())),
+            },
+            "$TTL" => match entry.tokens.get(1).and_then(|t| parse_ttl(&t.text)) {
+                Some(ttl) => default_ttl = Some(ttl),
+                None => refused.push(refuse("$TTL needs a number of seconds".into())),
+            },
+            "$INCLUDE" => {
+                refused.push(refuse("$INCLUDE is not supported: paste the included file's records instead".into()))
+            }
+            d if d.starts_with('$') => refused.push(refuse(format!("unknown directive {d}"))),
+            _ => match record(&entry, &origin, &mut last_owner, default_ttl) {
+                Ok(Some(input)) => records.push(ParsedRecord { line, input }),
+                Ok(None) => {}
+                Err(reason) => refused.push(refuse(reason)),
+            },
+        }
+    }
+    (records, refused)
+}
+
+struct Token {
+    text: String,
+    quoted: bool,
+}
+
+struct Entry {
+    line: usize,
+    /// Whether the entry began with white space: the owner is the previous one's.
+    indented: bool,
+    tokens: Vec<Token>,
+}
+
+/// Splits a master file into entries: parentheses join lines, `;` starts a comment outside
+/// quotes, and `\X` / `\DDD` escapes are kept as written inside unquoted tokens.
+fn entries(text: &str) -> Vec<Entry> {
+    let mut out = Vec::new();
+    let mut current: Option<Entry> = None;
+    let mut depth = 0usize;
+    for (number, raw) in text.lines().enumerate() {
+        let line = number + 1;
+        let mut chars = raw.chars().peekable();
+        if current.is_none() {
+            current = Some(Entry { line, indented: raw.starts_with([' ', '\t']), tokens: Vec::new() });
+        }
+        let entry = current.as_mut().map(|e| &mut e.tokens);
+        let Some(tokens) = entry else { continue };
+        while let Some(c) = chars.next() {
+            match c {
+                ';' => break,
+                '(' => depth += 1,
+                ')' => depth = depth.saturating_sub(1),
+                c if c.is_whitespace() => {}
+                '"' => {
+                    let mut text = String::new();
+                    while let Some(q) = chars.next() {
+                        match q {
+                            '"' => break,
+                            '\\' => match chars.next() {
+                                Some(d) if d.is_ascii_digit() => {
+                                    let digits: String = std::iter::once(d)
+                                        .chain((0..2).filter_map(|_| chars.next_if(|x| x.is_ascii_digit())))
+                                        .collect();
+                                    text.push(char::from(digits.parse::<u8>().unwrap_or(b'?')));
+                                }
+                                Some(e) => text.push(e),
+                                None => {}
+                            },
+                            other => text.push(other),
+                        }
+                    }
+                    tokens.push(Token { text, quoted: true });
+                }
+                c => {
+                    let mut text = String::from(c);
+                    while let Some(&n) = chars.peek() {
+                        if n.is_whitespace() || matches!(n, ';' | '(' | ')' | '"') {
+                            break;
+                        }
+                        text.push(n);
+                        chars.next();
+                    }
+                    tokens.push(Token { text, quoted: false });
+                }
+            }
+        }
+        if depth == 0
+            && let Some(done) = current.take().filter(|e| !e.tokens.is_empty())
+        {
+            out.push(done);
+        }
+    }
+    out.extend(current.filter(|e| !e.tokens.is_empty()));
+    out
+}
+
+fn parse_ttl(text: &str) -> Option<i64> {
+    // BIND's unit suffixes: 1h30m, 2d, 1w.
+    if let Ok(n) = text.parse() {
+        return Some(n);
+    }
+    let mut total = 0i64;
+    let mut number = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c.to_ascii_lowercase() {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            'w' => 604_800,
+            _ => return None,
+        };
+        total += number.parse::<i64>().ok()? * unit;
+        number.clear();
+    }
+    if !number.is_empty() {
+        return None;
+    }
+    Some(total)
+}
+
+/// `name` made absolute against `origin` (which ends with a dot).
+fn absolute(name: &str, origin: &str) -> String {
+    match name {
+        "@" => origin.to_string(),
+        n if n.ends_with('.') => n.to_string(),
+        n => format!("{n}.{origin}"),
+    }
+}
+
+fn record(
+    entry: &Entry,
+    origin: &str,
+    last_owner: &mut Option<String>,
+    default_ttl: Option<i64>,
+) -> Result<Option<RecordInput>, String> {
+    let mut tokens = entry.tokens.iter().peekable();
+    let owner = if entry.indented {
+        last_owner.clone().ok_or("the first record needs an owner name")?
+    } else {
+        let t = tokens.next().ok_or("empty record")?;
+        absolute(&t.text, origin)
+    };
+    *last_owner = Some(owner.clone());
+    let mut ttl = None;
+    let mut rtype = None;
+    for t in tokens.by_ref() {
+        if let Some(n) = parse_ttl(&t.text).filter(|_| !t.quoted && ttl.is_none()) {
+            ttl = Some(n);
+        } else if ["IN", "CH", "HS"].contains(&t.text.to_ascii_uppercase().as_str()) {
+            if !t.text.eq_ignore_ascii_case("IN") {
+                return Err(format!("class {} is not served: only IN", t.text));
+            }
+        } else {
+            rtype = Some(t.text.to_ascii_uppercase());
+            break;
+        }
+    }
+    let rtype = rtype.ok_or("the record has no type")?;
+    if rtype == "SOA" {
+        return Ok(None);
+    }
+    if rtype.parse::<RecordType>().is_err() {
+        return Err(format!(
+            "records of type {rtype} are not supported (supported: A, AAAA, CNAME, MX, TXT, SRV, NS, CAA, PTR)"
+        ));
+    }
+    let rest: Vec<&Token> = tokens.collect();
+    if rest.is_empty() {
+        return Err("the record has no data".into());
+    }
+    let content = if rtype == "TXT" {
+        // Quoted strings are joined as the wire would (RFC 1035 character-strings).
+        rest.iter().map(|t| t.text.as_str()).collect::<String>()
+    } else if rtype == "CAA" {
+        rest.iter()
+            .map(|t| if t.quoted { format!("\"{}\"", t.text) } else { t.text.clone() })
+            .collect::<Vec<_>>()
+            .join(" ")
+    } else {
+        // Targets written relative to the origin become absolute.
+        let mut words: Vec<String> = rest.iter().map(|t| t.text.clone()).collect();
+        let target_at = match rtype.as_str() {
+            "CNAME" | "NS" | "PTR" => Some(0),
+            "MX" => Some(1),
+            "SRV" => Some(3),
+            _ => None,
+        };
+        if let Some(w) = target_at.and_then(|i| words.get_mut(i))
+            && w != "."
+        {
+            *w = absolute(w, origin);
+        }
+        words.join(" ")
+    };
+    Ok(Some(RecordInput {
+        rtype: Some(rtype),
+        name: Some(owner),
+        content: Some(content),
+        ttl: ttl.or(default_ttl),
+        priority: None,
+    }))
+}
+
+/// The zone as a BIND master file: names relative to `$ORIGIN`, TXT as quoted strings of at
+/// most 255 bytes. `soa` and `ns` are the SOA and apex NS the nameserver serves.
+pub fn export(zone: &Zone, soa: &str, apex_ns: &[String], records: &[RecordData]) -> String {
+    let mut out = format!("; {} exported by nsbox\n$ORIGIN {}.\n$TTL 3600\n", zone.domain, zone.domain);
+    out.push_str(&format!("@\t3600\tIN\tSOA\t{soa}\n"));
+    for ns in apex_ns {
+        out.push_str(&format!("@\t3600\tIN\tNS\t{ns}.\n"));
+    }
+    let mut sorted: Vec<&RecordData> = records.iter().collect();
+    sorted.sort_by(|a, b| (a.name != "@").cmp(&(b.name != "@")).then(a.name.cmp(&b.name)).then(a.rtype.cmp(&b.rtype)));
+    for r in sorted {
+        let fqdn = |host: &str| if host == "." { ".".to_string() } else { format!("{host}.") };
+        let data = match r.rtype {
+            RecordType::CNAME | RecordType::NS | RecordType::PTR => fqdn(&r.content),
+            RecordType::MX => format!("{} {}", r.priority.unwrap_or(0), fqdn(&r.content)),
+            RecordType::SRV => {
+                let (rest, target) = r.content.rsplit_once(' ').unwrap_or(("", &r.content));
+                format!("{} {rest} {}", r.priority.unwrap_or(0), fqdn(target))
+            }
+            RecordType::TXT => quoted_strings(&r.content),
+            _ => r.content.clone(),
+        };
+        let owner = if r.name == "@" { "@".to_string() } else { r.name.clone() };
+        out.push_str(&format!("{owner}\t{}\tIN\t{}\t{data}\n", r.ttl, r.rtype));
+    }
+    out
+}
+
+/// TXT data as quoted strings of at most 255 bytes, `"` and `\` escaped.
+fn quoted_strings(text: &str) -> String {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    for c in text.chars() {
+        if current.len() + c.len_utf8() > 255 {
+            parts.push(std::mem::take(&mut current));
+        }
+        current.push(c);
+    }
+    parts.push(current);
+    parts.iter().map(|p| format!("\"{}\"", p.replace('\\', "\\\\").replace('"', "\\\""))).collect::<Vec<_>>().join(" ")
+}
+
 fn push(fields: &mut [String], c: char) {
     if let Some(field) = fields.last_mut() {
         field.push(c);
@@ -110,5 +391,30 @@ mod tests {
         assert_eq!(mx_csv.priority, Some(10));
         assert!(parse_line("; comment").is_none());
         assert!(parse_line("www 300 IN BOGUS x").unwrap().is_err());
+    }
+
+    #[test]
+    fn master_files() {
+        let text = "$ORIGIN example.com.\n$TTL 1h\n@ IN SOA ns1 host ( 1 2\n 3 4 5 ) ; comment\n  IN NS ns1\nwww 300 A 192.0.2.1 ; web\n\tAAAA 2001:db8::1\nmail IN MX 10 mx.example.net.\n@ TXT \"v=spf1 \\\"x\\\"; -all\" \"tail\"\n_sip._tcp SRV 10 60 5060 sip\nx HINFO a b\n$INCLUDE other\n";
+        let (records, refused) = parse_zone(text, "example.com");
+        let shown: Vec<(usize, String, String, String, Option<i64>)> = records
+            .iter()
+            .map(|r| {
+                (
+                    r.line,
+                    r.input.name.clone().unwrap(),
+                    r.input.rtype.clone().unwrap(),
+                    r.input.content.clone().unwrap(),
+                    r.input.ttl,
+                )
+            })
+            .collect();
+        assert_eq!(shown[0], (5, "example.com.".into(), "NS".into(), "ns1.example.com.".into(), Some(3600)));
+        assert_eq!(shown[1], (6, "www.example.com.".into(), "A".into(), "192.0.2.1".into(), Some(300)));
+        assert_eq!(shown[2].1, "www.example.com.", "an indented line keeps the owner");
+        assert_eq!(shown[3].3, "10 mx.example.net.");
+        assert_eq!(shown[4].3, "v=spf1 \"x\"; -alltail");
+        assert_eq!(shown[5].3, "10 60 5060 sip.example.com.");
+        assert_eq!(refused.iter().map(|r| r.line).collect::<Vec<_>>(), [11, 12]);
     }
 }

@@ -13,6 +13,8 @@ use api::{admin, pocket, vps};
 
 /// Largest request body accepted (a bulk request of 1000 records fits comfortably).
 pub const MAX_BODY: usize = 1 << 20;
+/// Largest zone file accepted for import (a 50,000-record zone is about 1.5 MiB).
+pub const MAX_ZONE_FILE: usize = 64 << 20;
 
 pub fn routes(cfg: &mut aweb::ServiceConfig) {
     cfg.route("/healthz", get().to(healthz)).route("/static/{file}", get().to(assets::serve)).configure(web::routes);
@@ -31,6 +33,12 @@ pub fn routes(cfg: &mut aweb::ServiceConfig) {
                 resource("/dns-zones/{uuid}/records")
                     .route(get().to(vps::zone_records))
                     .route(post().to(vps::create_record)),
+            )
+            .service(resource("/dns-zones/{uuid}/export").route(get().to(vps::export_zone)))
+            .service(
+                resource("/dns-zones/{uuid}/import")
+                    .app_data(aweb::PayloadConfig::new(MAX_ZONE_FILE))
+                    .route(post().to(vps::import_zone)),
             )
             .service(resource("/dns-records").route(get().to(vps::list_records)))
             .service(

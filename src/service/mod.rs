@@ -8,6 +8,7 @@ mod ratelimit;
 mod records;
 pub mod templates;
 mod tsig;
+mod zonefile;
 mod zones;
 
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use crate::store::{AuditEntry, JournalEntry, Read, Store, StoreError, Txn};
 pub use accounts::{NewToken, UserChange};
 pub use ratelimit::{Bucket, Limits, RateLimiter, RateStatus};
 pub use records::{BulkError, RecordChange};
+pub use zonefile::{ImportMode, ImportReport};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -19,6 +19,16 @@ impl Service {
         Ok(zones)
     }
 
+    /// The id of a domain's zone and its owner acting through the offline CLI.
+    pub fn zone_owner(&self, domain: &str) -> Result<(String, Actor)> {
+        let domain = name::parse_domain(domain)?;
+        self.store.read(|r| {
+            let zone = r.zone_by_domain(&domain)?.ok_or(Error::NotFound("Zone"))?;
+            let owner = r.user(&zone.owner)?.ok_or(Error::NotFound("User"))?;
+            Ok((zone.id, Actor::user(&owner, "cli")))
+        })
+    }
+
     pub fn get_zone(&self, actor: &Actor, zone_id: &str) -> Result<(Zone, Vec<Record>)> {
         actor.require(Scope::Read)?;
         self.store.read(|r| {

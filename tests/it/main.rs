@@ -11,3 +11,4 @@ mod dns;
 mod support;
 mod transfer;
 mod web;
+mod zonefile;

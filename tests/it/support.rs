@@ -75,6 +75,14 @@ impl Server {
         Server { handle: Some(handle), base, dns, data, config, admin_token, _dir: dir }
     }
 
+    /// Stops the server and hands over its data file (and the folder that keeps it).
+    pub fn stop(mut self) -> (PathBuf, std::sync::Arc<tempfile::TempDir>) {
+        if let Some(handle) = self.handle.take() {
+            handle.stop().expect("stop");
+        }
+        (self.data.clone(), self._dir.clone())
+    }
+
     /// Stops the server and starts a new one on the same data file.
     pub fn restart(mut self) -> Server {
         if let Some(handle) = self.handle.take() {

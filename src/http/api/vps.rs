@@ -9,7 +9,7 @@ use crate::domain::iso8601;
 use crate::domain::record::{Record, RecordInput, RecordType};
 use crate::domain::zone::{Zone, ZoneSettings};
 use crate::http::auth::Caller;
-use crate::service::{RecordChange, Service};
+use crate::service::{ImportMode, RecordChange, Service};
 
 const DEFAULT_TTL: u32 = 3600;
 
@@ -252,4 +252,54 @@ pub async fn patch_record(
 pub async fn delete_record(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
     blocking(move || svc.delete_record(&caller, None, &path)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// The zone as a BIND master file (`text/dns`), as the nameserver serves it.
+pub async fn export_zone(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
+    let (domain, text) = blocking(move || svc.export_zone(&caller, &path)).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/dns; charset=utf-8")
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"{domain}.zone\"")))
+        .body(text))
+}
+
+#[derive(Deserialize)]
+pub struct ImportQuery {
+    mode: Option<String>,
+    dry_run: Option<String>,
+}
+
+/// Imports a BIND master file (the request body): `?mode=merge|replace&dry_run=true|false`.
+pub async fn import_zone(
+    svc: web::Data<Service>,
+    caller: Caller,
+    path: web::Path<String>,
+    query: web::Query<ImportQuery>,
+    body: web::Bytes,
+) -> ApiResult {
+    let invalid = |field: &str, message: &str| crate::domain::ValidationError::new(field, message);
+    let mode = match query.mode.as_deref().unwrap_or("merge") {
+        "merge" => ImportMode::Merge,
+        "replace" => ImportMode::Replace,
+        _ => return Err(invalid("mode", "mode is merge or replace").into()),
+    };
+    let dry_run = match query.dry_run.as_deref().unwrap_or("false") {
+        "true" | "1" => true,
+        "false" | "0" => false,
+        _ => return Err(invalid("dry_run", "dry_run is true or false").into()),
+    };
+    let text = String::from_utf8(body.to_vec()).map_err(|_| invalid("body", "The zone file is not UTF-8 text"))?;
+    let report = blocking(move || svc.import_zone(&caller, &path, &text, mode, dry_run)).await?;
+    let view = |r: &crate::domain::record::RecordData| serde_json::json!({"record_type": r.rtype.as_str(), "name": r.name, "value": r.content, "ttl": r.ttl, "priority": r.priority});
+    let body = serde_json::json!({
+        "applied": report.applied,
+        "dry_run": dry_run,
+        "added": report.added.iter().map(view).collect::<Vec<_>>(),
+        "changed": report.changed.iter().map(|(a, b)| serde_json::json!({"before": view(a), "after": view(b)})).collect::<Vec<_>>(),
+        "removed": report.removed.iter().map(view).collect::<Vec<_>>(),
+        "unchanged": report.unchanged,
+        "refused": report.refused.iter().map(|r| serde_json::json!({"line": r.line, "error": r.reason})).collect::<Vec<_>>(),
+    });
+    let failed = !dry_run && !report.applied;
+    Ok(if failed { HttpResponse::BadRequest() } else { HttpResponse::Ok() }.json(body))
 }

@@ -1,0 +1,164 @@
+//! BIND master files in and out of a zone. Every imported record goes through the one
+//! validator; a replace is all of the file or nothing.
+
+use std::collections::HashMap;
+
+use super::{Actor, Diff, Error, Result, Service};
+use crate::domain::auth::Scope;
+use crate::domain::record::{self, Record, RecordData, RecordType};
+use crate::domain::zonefile::{self, Refusal};
+use crate::domain::{new_id, now};
+use crate::store::Read;
+
+/// The TTL a record without one (and without `$TTL`) gets.
+const DEFAULT_TTL: u32 = 3600;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportMode {
+    /// Add what the file has and the zone lacks; keep the rest.
+    Merge,
+    /// Make the zone's records exactly the file's.
+    Replace,
+}
+
+#[derive(Debug, Default)]
+pub struct ImportReport {
+    pub added: Vec<RecordData>,
+    /// (before, after): the same record with another TTL.
+    pub changed: Vec<(RecordData, RecordData)>,
+    pub removed: Vec<RecordData>,
+    pub unchanged: usize,
+    pub refused: Vec<Refusal>,
+    /// False for a dry run, or a replace that refused lines (then nothing was written).
+    pub applied: bool,
+}
+
+impl Service {
+    /// The zone as the nameserver serves it, as a BIND master file.
+    pub fn export_zone(&self, actor: &Actor, zone_id: &str) -> Result<(String, String)> {
+        let (zone, records) = self.get_zone(actor, zone_id)?;
+        let (soa, apex_ns) = self.catalog.apex(&zone.domain).ok_or(Error::NotFound("Zone"))?;
+        let own_ns = records.iter().any(|r| r.data.name == "@" && r.data.rtype == RecordType::NS);
+        let generated: Vec<String> = if own_ns { Vec::new() } else { apex_ns };
+        let data: Vec<RecordData> = records.into_iter().map(|r| r.data).collect();
+        Ok((zone.domain.clone(), zonefile::export(&zone, &soa, &generated, &data)))
+    }
+
+    pub fn import_zone(
+        &self,
+        actor: &Actor,
+        zone_id: &str,
+        text: &str,
+        mode: ImportMode,
+        dry_run: bool,
+    ) -> Result<ImportReport> {
+        actor.require(Scope::Create)?;
+        if mode == ImportMode::Replace {
+            actor.require(Scope::Delete)?;
+        }
+        let domain = self.store.read(|r| self.visible_zone(r, actor, zone_id))?.domain;
+        let (parsed, mut refused) = zonefile::parse_zone(text, &domain);
+        // The file's records by owner name, so each rule check looks at one name only.
+        let mut by_name: HashMap<String, Vec<RecordData>> = HashMap::new();
+        let mut wanted: Vec<RecordData> = Vec::new();
+        for p in parsed {
+            let data = match record::validate_record(&domain, &p.input, DEFAULT_TTL) {
+                Ok(data) => data,
+                Err(e) => {
+                    refused.push(Refusal { line: p.line, reason: e.message });
+                    continue;
+                }
+            };
+            let same_name = by_name.entry(data.name.clone()).or_default();
+            if same_name.iter().any(|w| w.same_rdata(&data)) {
+                refused.push(Refusal { line: p.line, reason: "the same record appears earlier in the file".into() });
+            } else if let Err(conflict) = record::check_coexistence(&data, same_name.iter()) {
+                refused.push(Refusal { line: p.line, reason: conflict.0 });
+            } else {
+                same_name.push(data.clone());
+                wanted.push(data);
+            }
+        }
+        refused.sort_by_key(|r| r.line);
+        // A replace with refused lines would not be the file: it writes nothing.
+        let all_or_nothing_failed = mode == ImportMode::Replace && !refused.is_empty();
+        let write = !dry_run && !all_or_nothing_failed;
+        if !write {
+            let existing = self.store.read(|r| Ok::<_, Error>(r.records(zone_id)?))?;
+            let mut report = plan(&existing, wanted, mode).0;
+            report.refused = refused;
+            return Ok(report);
+        }
+        self.change_zone(actor, zone_id, "zone.import", |txn, zone| {
+            let existing = txn.records(&zone.id)?;
+            let (mut report, removed, updated, added) = plan(&existing, wanted, mode);
+            let mut diff = Diff::default();
+            for old in removed.into_iter().chain(updated.iter().map(|(old, _)| old.clone())) {
+                txn.delete_record(&old)?;
+                diff.removed.push(old);
+            }
+            for (old, data) in updated {
+                let record = Record { data, updated_at: now(), ..old };
+                txn.put_record(&record, None)?;
+                diff.added.push(record);
+            }
+            for data in added {
+                let neighbours = txn.records_named(&zone.id, &data.name)?;
+                if let Err(conflict) = record::check_coexistence(&data, neighbours.iter().map(|r| &r.data)) {
+                    return Err(Error::Conflict(conflict.0));
+                }
+                let at = now();
+                let record =
+                    Record { id: new_id("rec_"), zone_id: zone.id.clone(), data, created_at: at, updated_at: at };
+                txn.put_record(&record, None)?;
+                diff.added.push(record);
+            }
+            report.refused = refused;
+            report.applied = true;
+            Ok((report, diff))
+        })
+    }
+}
+
+/// What an import does to `existing`: the report, and the records to remove, to update (old,
+/// new data) and to add.
+#[allow(clippy::type_complexity)]
+fn plan(
+    existing: &[Record],
+    wanted: Vec<RecordData>,
+    mode: ImportMode,
+) -> (ImportReport, Vec<Record>, Vec<(Record, RecordData)>, Vec<RecordData>) {
+    let mut report = ImportReport::default();
+    let (mut updated, mut added) = (Vec::new(), Vec::new());
+    let mut matched = vec![false; existing.len()];
+    let mut at_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, e) in existing.iter().enumerate() {
+        at_name.entry(e.data.name.as_str()).or_default().push(i);
+    }
+    for data in wanted {
+        let found = at_name
+            .get(data.name.as_str())
+            .and_then(|ids| ids.iter().copied().find(|&i| existing[i].data.same_rdata(&data)));
+        match found {
+            Some(i) => {
+                matched[i] = true;
+                if existing[i].data.ttl == data.ttl {
+                    report.unchanged += 1;
+                } else {
+                    report.changed.push((existing[i].data.clone(), data.clone()));
+                    updated.push((existing[i].clone(), data));
+                }
+            }
+            None => {
+                report.added.push(data.clone());
+                added.push(data);
+            }
+        }
+    }
+    let removed: Vec<Record> = match mode {
+        ImportMode::Merge => Vec::new(),
+        ImportMode::Replace => existing.iter().zip(&matched).filter(|(_, m)| !**m).map(|(e, _)| e.clone()).collect(),
+    };
+    report.removed = removed.iter().map(|r| r.data.clone()).collect();
+    (report, removed, updated, added)
+}
