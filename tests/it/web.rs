@@ -256,3 +256,30 @@ fn zone_settings_and_tsig_keys_from_the_console() {
     carol.login("carol", &password);
     assert_eq!(carol.get("/admin/tsig").status, 403);
 }
+
+#[test]
+fn zone_files_from_the_console() {
+    let s = Server::start();
+    let mut b = Browser::new(&s);
+    b.login("admin", ADMIN_PASSWORD);
+    let csrf = b.get("/zones").csrf();
+    let zone = b.post("/zones", &[("domain", "console.example"), ("csrf", &csrf)]).location.unwrap();
+    let text =
+        "$ORIGIN console.example.\nwww 300 IN A 198.51.100.77\nmail IN MX 10 mx.example.net.\nold IN HINFO a b\n";
+    let preview = b.post(&format!("{zone}/import"), &[("text", text), ("mode", "merge"), ("csrf", &csrf)]);
+    assert!(
+        preview.body.contains("What the import will do")
+            && preview.body.contains("2 to add")
+            && preview.body.contains("line 4"),
+        "{}",
+        preview.body
+    );
+    assert!(!b.get(&zone).body.contains("198.51.100.77"), "a preview writes nothing");
+    let applied =
+        b.post(&format!("{zone}/import"), &[("text", text), ("mode", "merge"), ("apply", "1"), ("csrf", &csrf)]);
+    assert!(applied.body.contains("Imported"), "{}", applied.body);
+    assert_eq!(crate::dig::dig(s.dns, &["www.console.example", "A"]).data("A"), ["198.51.100.77"]);
+    let exported = b.get(&format!("{zone}/export"));
+    assert!(exported.status == 200 && exported.body.contains("www\t300\tIN\tA\t198.51.100.77"), "{}", exported.body);
+    assert_eq!(b.post(&format!("{zone}/import"), &[("text", text), ("mode", "merge")]).status, 403, "CSRF");
+}

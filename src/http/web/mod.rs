@@ -45,6 +45,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/zones/{id}/records/bulk", post().to(records::bulk))
         .route("/zones/{id}/template", post().to(records::template))
         .route("/zones/{id}/settings", post().to(records::settings))
+        .route("/zones/{id}/export", get().to(records::export))
+        .service(
+            web::resource("/zones/{id}/import")
+                .app_data(web::FormConfig::default().limit(crate::http::MAX_ZONE_FILE))
+                .route(post().to(records::import)),
+        )
         .route("/zones/{id}/records/{rid}/edit", get().to(records::edit_form))
         .route("/zones/{id}/records/{rid}/edit", post().to(records::update))
         .route("/zones/{id}/records/{rid}/delete", post().to(records::delete))

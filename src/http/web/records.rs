@@ -13,7 +13,7 @@ use crate::domain::record::{Record, RecordData, RecordInput, RecordType};
 use crate::domain::zone::Zone;
 use crate::domain::{ValidationError, name, zonefile};
 use crate::service::templates::Template;
-use crate::service::{Error, RecordChange, Service};
+use crate::service::{Error, ImportMode, ImportReport, RecordChange, Service};
 
 const PAGE_SIZE: usize = 100;
 /// The console uses the PocketDNS default TTL.
@@ -101,6 +101,8 @@ struct Extras {
     preview: Option<(String, HashMap<String, String>, Vec<RecordData>)>,
     template_error: Option<ValidationError>,
     settings_error: Option<ValidationError>,
+    /// An import's report, the text and mode it was for (a preview until applied).
+    import: Option<(ImportReport, String, ImportMode)>,
 }
 
 fn record_form(
@@ -297,6 +299,7 @@ async fn render(
                 }
             }
             (templates_section(viewer, &zone, svc.templates(), &extras))
+            (zonefile_section(viewer, &zone, extras.import.as_ref()))
             (settings_section(viewer, &zone, extras.settings_error.as_ref()))
         },
     );
@@ -469,6 +472,91 @@ async fn template_failed(
 ) -> WebResult {
     render(viewer, svc, info, zone_id, &TableQuery::default(), Extras { template_error: Some(e), ..Default::default() })
         .await
+}
+
+fn zonefile_section(viewer: &Viewer, zone: &Zone, import: Option<&(ImportReport, String, ImportMode)>) -> Markup {
+    let show = |r: &RecordData| format!("{} {} {} {}", r.name, r.ttl, r.rtype, r.content_with_priority());
+    html! {
+        section.card #zonefile {
+            h2 { "Zone file" }
+            p { a.button href=(format!("/zones/{}/export", zone.id)) download { "Download as BIND zone file" } }
+            @if let Some((report, text, mode)) = import {
+                div.preview {
+                    h3 { @if report.applied { "Imported" } @else { "What the import will do" } }
+                    p { (report.added.len()) " to add, " (report.changed.len()) " to change, " (report.removed.len()) " to remove, " (report.unchanged) " unchanged, " (report.refused.len()) " refused." }
+                    @if !report.refused.is_empty() { ul.errors { @for r in &report.refused { li { "line " (r.line) ": " (r.reason) } } } }
+                    @if !report.added.is_empty() { h4 { "Added" } ul { @for r in report.added.iter().take(200) { li { code { (show(r)) } } } } }
+                    @if !report.changed.is_empty() { h4 { "Changed" } ul { @for (a, b) in report.changed.iter().take(200) { li { code { (show(a)) } " → " code { (show(b)) } } } } }
+                    @if !report.removed.is_empty() { h4 { "Removed" } ul { @for r in report.removed.iter().take(200) { li { code { (show(r)) } } } } }
+                    @if !report.applied && !(*mode == ImportMode::Replace && !report.refused.is_empty()) {
+                        form method="post" action=(format!("/zones/{}/import", zone.id)) {
+                            (csrf(viewer))
+                            input type="hidden" name="mode" value=(if *mode == ImportMode::Replace { "replace" } else { "merge" });
+                            input type="hidden" name="apply" value="1";
+                            textarea name="text" hidden { (text) }
+                            button.primary type="submit" { "Apply import" }
+                        }
+                    }
+                }
+            }
+            form method="post" action=(format!("/zones/{}/import", zone.id)) {
+                (csrf(viewer))
+                div.field { label for="import-text" { "Paste a BIND zone file" } textarea #import-text name="text" rows="6" placeholder="$ORIGIN example.com.\nwww 300 IN A 192.0.2.1" {} }
+                fieldset {
+                    legend { "Mode" }
+                    label.inline { input type="radio" name="mode" value="merge" checked; " merge (add what is missing)" }
+                    label.inline { input type="radio" name="mode" value="replace"; " replace (the zone becomes the file)" }
+                }
+                button type="submit" { "Preview import" }
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ImportForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    mode: String,
+    apply: Option<String>,
+}
+
+/// Previews an import (a dry run) or, with `apply`, performs it.
+pub async fn import(
+    viewer: Viewer,
+    svc: web::Data<Service>,
+    info: web::Data<ServerInfo>,
+    path: web::Path<String>,
+    form: web::Form<ImportForm>,
+) -> WebResult {
+    viewer.check_csrf(&form.csrf)?;
+    let zone_id = path.into_inner();
+    let form = form.into_inner();
+    let mode = if form.mode == "replace" { ImportMode::Replace } else { ImportMode::Merge };
+    let (actor, id, service, text) = (viewer.actor.clone(), zone_id.clone(), svc.clone(), form.text.clone());
+    let dry_run = form.apply.is_none();
+    let report = blocking(move || service.import_zone(&actor, &id, &text, mode, dry_run)).await?;
+    render(
+        &viewer,
+        svc,
+        &info,
+        zone_id,
+        &TableQuery::default(),
+        Extras { import: Some((report, form.text, mode)), ..Default::default() },
+    )
+    .await
+}
+
+pub async fn export(viewer: Viewer, svc: web::Data<Service>, path: web::Path<String>) -> WebResult {
+    let actor = viewer.actor.clone();
+    let (domain, text) = blocking(move || svc.export_zone(&actor, &path)).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/dns; charset=utf-8")
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"{domain}.zone\"")))
+        .body(text))
 }
 
 fn settings_section(viewer: &Viewer, zone: &Zone, error: Option<&ValidationError>) -> Markup {
