@@ -488,7 +488,7 @@ fn zonefile_section(viewer: &Viewer, zone: &Zone, import: Option<&(ImportReport,
                     @if !report.added.is_empty() { h4 { "Added" } ul { @for r in report.added.iter().take(200) { li { code { (show(r)) } } } } }
                     @if !report.changed.is_empty() { h4 { "Changed" } ul { @for (a, b) in report.changed.iter().take(200) { li { code { (show(a)) } " → " code { (show(b)) } } } } }
                     @if !report.removed.is_empty() { h4 { "Removed" } ul { @for r in report.removed.iter().take(200) { li { code { (show(r)) } } } } }
-                    @if !report.applied && !(*mode == ImportMode::Replace && !report.refused.is_empty()) {
+                    @if !report.applied && (*mode == ImportMode::Merge || report.refused.is_empty()) {
                         form method="post" action=(format!("/zones/{}/import", zone.id)) {
                             (csrf(viewer))
                             input type="hidden" name="mode" value=(if *mode == ImportMode::Replace { "replace" } else { "merge" });
