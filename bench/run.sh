@@ -6,6 +6,7 @@
 #   bench/run.sh api-peers    the same creates beside PowerDNS (../shared/peers/api-peers.sh)
 #   bench/run.sh dns-peers    dnsperf beside Knot, NSD, BIND, PowerDNS on the peers' 10k zone
 #   bench/run.sh nxdomain     NXDOMAIN cost and memory with 1k, 10k and 100k records
+#   bench/run.sh zonefile     import and export of a 50,000-record zone file
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PEERS=${PEERS:-$ROOT/../shared/peers}
@@ -82,5 +83,31 @@ case "${1:-api}" in
         "$n" "$qps" "$(echo "$qps * 10 / $secs / 1000" | bc -l)" "$base" "$loaded" "$restarted" "$((restarted - base))"
     done
     ;;
-  *) sed -n 2,9p "$0"; exit 2;;
+  zonefile)
+    start
+    python3 - "$HTTP_PORT" "$TOKEN" <<'PYBENCH'
+import http.client, json, sys, time
+port, token = int(sys.argv[1]), sys.argv[2]
+h = {"Authorization": "Bearer " + token}
+c = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+c.request("POST", "/api/v1/dns-zones/", json.dumps({"domain": "big.example"}), h)
+zone = json.loads(c.getresponse().read())["uuid"]
+lines = ["$ORIGIN big.example.", "$TTL 300"]
+for i in range(50000):
+    lines.append(["h%d A 10.%d.%d.%d" % (i, i // 65536 % 256, i // 256 % 256, i % 256), "h%d AAAA 2001:db8::%x" % (i, i),
+                  'h%d TXT "record %d"' % (i, i), "h%d MX 10 h%d" % (i, i - 3), "c%d CNAME h%d" % (i, i - 4)][i % 5])
+text = "\n".join(lines).encode()
+for label, query in (("import, replace, empty zone", "?mode=replace"), ("import, merge, all unchanged", "?mode=merge")):
+    t = time.perf_counter()
+    c.request("POST", "/api/v1/dns-zones/%s/import%s" % (zone, query), text, h)
+    r = c.getresponse(); body = json.loads(r.read())
+    print("%s: %d records in %.2f s (added %d, unchanged %d)" % (label, 50000, time.perf_counter() - t, len(body["added"]), body["unchanged"]))
+for _ in range(2):
+    t = time.perf_counter()
+    c.request("GET", "/api/v1/dns-zones/%s/export" % zone, headers=h)
+    r = c.getresponse(); out = r.read()
+    print("export: %d bytes in %.2f s" % (len(out), time.perf_counter() - t))
+PYBENCH
+    ;;
+  *) sed -n 2,10p "$0"; exit 2;;
 esac
