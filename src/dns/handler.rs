@@ -51,6 +51,9 @@ impl RequestHandler for Handler {
 impl Handler {
     async fn respond<R: ResponseHandler>(&self, request: &Request, mut response: R) -> Result<ResponseInfo, NetError> {
         let edns = response_edns(request);
+        if request.metadata.op_code == OpCode::Update {
+            return super::update::respond(request, &self.catalog, &self.service, edns.as_ref(), response).await;
+        }
         if request.metadata.op_code != OpCode::Query {
             return error(request, &mut response, ResponseCode::NotImp, edns.as_ref()).await;
         }

@@ -8,6 +8,7 @@ mod notify;
 pub mod snapshot;
 mod transfer;
 mod tsig;
+mod update;
 
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::sync::Arc;

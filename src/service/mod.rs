@@ -8,6 +8,7 @@ mod ratelimit;
 mod records;
 pub mod templates;
 mod tsig;
+mod update;
 mod zonefile;
 mod zones;
 
@@ -23,6 +24,7 @@ use crate::store::{AuditEntry, JournalEntry, Read, Store, StoreError, Txn};
 pub use accounts::{NewToken, UserChange};
 pub use ratelimit::{Bucket, Limits, RateLimiter, RateStatus};
 pub use records::{BulkError, RecordChange};
+pub use update::{Prerequisite, UpdateFailure, UpdateOp};
 pub use zonefile::{ImportMode, ImportReport};
 
 #[derive(Debug, thiserror::Error)]

@@ -10,5 +10,6 @@ mod dig;
 mod dns;
 mod support;
 mod transfer;
+mod update;
 mod web;
 mod zonefile;
