@@ -55,8 +55,15 @@ pub struct TsigKey {
     pub algorithm: TsigAlgorithm,
     /// Base64, as BIND's `key` clause and `dig -y` write it.
     pub secret: String,
-    /// Zones the key may transfer; empty: every zone.
+    /// Zones the key may transfer and update; empty: every zone.
     pub zones: Vec<String>,
+    /// Owner names (absolute, `*.` matching any name below) dynamic updates may touch; empty:
+    /// any (a policy like deSEC's token scopes).
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// Record types dynamic updates may touch; empty: any.
+    #[serde(default)]
+    pub types: Vec<super::record::RecordType>,
     pub created_at: Timestamp,
 }
 
@@ -72,7 +79,7 @@ impl TsigKey {
         let zones = zones.iter().map(|z| name::parse_domain(z)).collect::<Result<_, _>>()?;
         let bytes: Vec<u8> = (0..algorithm.secret_len()).map(|_| rand::random::<u8>()).collect();
         let secret = base64::engine::general_purpose::STANDARD.encode(bytes);
-        Ok(Self { name, algorithm, secret, zones, created_at })
+        Ok(Self { name, algorithm, secret, zones, names: Vec::new(), types: Vec::new(), created_at })
     }
 
     pub fn secret_bytes(&self) -> Vec<u8> {
@@ -81,5 +88,32 @@ impl TsigKey {
 
     pub fn covers(&self, zone: &str) -> bool {
         self.zones.is_empty() || self.zones.iter().any(|z| z == zone)
+    }
+
+    /// Whether a dynamic update may change records of `rtype` at `owner` (absolute).
+    pub fn allows(&self, owner: &str, rtype: Option<super::record::RecordType>) -> bool {
+        let name_ok = self.names.is_empty()
+            || self.names.iter().any(|n| match n.strip_prefix("*.") {
+                Some(parent) => owner.strip_suffix(parent).is_some_and(|rest| rest.ends_with('.')),
+                None => n == owner,
+            });
+        let type_ok = self.types.is_empty() || rtype.is_some_and(|t| self.types.contains(&t));
+        name_ok && type_ok
+    }
+
+    /// Sets the update policy, normalising the names.
+    pub fn with_policy(mut self, names: &[String], types: &[String]) -> Result<Self, ValidationError> {
+        self.names = names
+            .iter()
+            .map(|n| match n.trim().strip_prefix("*.") {
+                Some(parent) => name::parse_host(parent, "names", false).map(|p| format!("*.{p}")),
+                None => name::parse_host(n, "names", false),
+            })
+            .collect::<Result<_, _>>()?;
+        self.types = types
+            .iter()
+            .map(|t| t.parse().map_err(|e: ValidationError| ValidationError::new("types", e.message)))
+            .collect::<Result<_, _>>()?;
+        Ok(self)
     }
 }

@@ -14,8 +14,21 @@ impl Service {
         algorithm: TsigAlgorithm,
         zones: &[String],
     ) -> Result<TsigKey> {
+        self.create_tsig_key_with_policy(actor, name, algorithm, zones, &[], &[])
+    }
+
+    /// A key whose dynamic updates are limited to some names and/or types.
+    pub fn create_tsig_key_with_policy(
+        &self,
+        actor: &Actor,
+        name: &str,
+        algorithm: TsigAlgorithm,
+        zones: &[String],
+        names: &[String],
+        types: &[String],
+    ) -> Result<TsigKey> {
         actor.require_admin()?;
-        let key = TsigKey::generate(name, algorithm, zones, now())?;
+        let key = TsigKey::generate(name, algorithm, zones, now())?.with_policy(names, types)?;
         self.store.write(|txn| {
             if txn.tsig_keys()?.iter().any(|k| k.name == key.name) {
                 return Err(Error::Conflict(format!("TSIG key {} already exists", key.name)));
@@ -55,5 +68,5 @@ impl Service {
 
 /// The audit trail names keys, never their secrets.
 fn public(key: &TsigKey) -> serde_json::Value {
-    serde_json::json!({"name": key.name, "algorithm": key.algorithm, "zones": key.zones})
+    serde_json::json!({"name": key.name, "algorithm": key.algorithm, "zones": key.zones, "names": key.names, "types": key.types})
 }

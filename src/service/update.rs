@@ -59,6 +59,9 @@ impl Service {
             return Err(UpdateFailure::Refused);
         }
         let (zone_id, actor) = self.zone_owner(zone).map_err(|_| UpdateFailure::NotZone)?;
+        if !updates.iter().all(|op| permitted(key, op)) {
+            return Err(UpdateFailure::Refused);
+        }
         let actor = Actor { via: format!("tsig:{}", key.name), ..actor };
         let outcome = self.change_zone(&actor, &zone_id, "dns.update", |txn, z| {
             let mut diff = Diff::default();
@@ -77,6 +80,19 @@ impl Service {
 }
 
 /// Failures travel through `change_zone` (which aborts the transaction) as validation errors.
+/// Whether the key's policy lets it make this change.
+fn permitted(key: &TsigKey, op: &UpdateOp) -> bool {
+    let typed = |input: &RecordInput| input.rtype.as_deref().and_then(|t| t.parse::<RecordType>().ok());
+    let owner =
+        |input: &RecordInput| input.name.as_deref().unwrap_or_default().trim_end_matches('.').to_ascii_lowercase();
+    match op {
+        UpdateOp::Add(input) | UpdateOp::DeleteRecord(input) => key.allows(&owner(input), typed(input)),
+        UpdateOp::DeleteRrset(name, rtype) => key.allows(name, Some(*rtype)),
+        // Deleting a whole name touches every type: only a key without a type limit may.
+        UpdateOp::DeleteName(name) => key.types.is_empty() && key.allows(name, None),
+    }
+}
+
 fn update_error(failure: UpdateFailure) -> Error {
     Error::Validation(crate::domain::ValidationError::general(format!("update:{failure:?}")))
 }

@@ -125,3 +125,59 @@ fn unsigned_or_wrongly_signed_updates_change_nothing() {
     assert!(!ok && out.contains("REFUSED"), "a key for another zone: {out}");
     assert_eq!(dig(s.dns, &["www.example.com", "A"]).status, "NXDOMAIN");
 }
+
+#[test]
+fn keys_can_be_limited_to_names_and_types() {
+    let s = Server::start();
+    let t = s.user_token("policy", &[], &[]);
+    s.zone(&t, "example.com");
+    let r = s.post("/api/v1/tsig-keys", &s.admin_token, json!({"name": "acme", "zones": ["example.com"], "names": ["_acme-challenge.example.com", "*.dyn.example.com"], "types": ["TXT", "A"]}));
+    assert_eq!((r.status, r.body["types"].clone()), (201, json!(["TXT", "A"])), "{}", r.text);
+    let k = format!("hmac-sha256:acme:{}", r.body["secret"].as_str().unwrap());
+    assert!(nsupdate(&s, Some(&k), "update add _acme-challenge.example.com. 60 TXT \"t\"").0);
+    assert!(nsupdate(&s, Some(&k), "update add host1.dyn.example.com. 60 A 192.0.2.1").0);
+    let (ok, out) = nsupdate(&s, Some(&k), "update add www.example.com. 60 A 192.0.2.1");
+    assert!(!ok && out.contains("REFUSED"), "a name outside the policy: {out}");
+    let (ok, out) = nsupdate(&s, Some(&k), "update add host1.dyn.example.com. 60 AAAA 2001:db8::1");
+    assert!(!ok && out.contains("REFUSED"), "a type outside the policy: {out}");
+    s.post("/api/v1/tsig-keys", &s.admin_token, json!({"name": "bad", "types": ["SOA"]}))
+        .error(400, "validation_error");
+}
+
+#[test]
+fn dnspython_updates_with_prerequisites() {
+    let s = Server::start();
+    let t = s.user_token("py", &[], &[]);
+    s.zone(&t, "example.com");
+    let r = s.post("/api/v1/tsig-keys", &s.admin_token, json!({"name": "py.example.com", "algorithm": "hmac-sha512"}));
+    let secret = r.body["secret"].as_str().unwrap();
+    let script = r#"
+import sys, dns.update, dns.query, dns.tsigkeyring, dns.rcode, dns.tsig
+port, secret = int(sys.argv[1]), sys.argv[2]
+keyring = dns.tsigkeyring.from_text({"py.example.com.": ("hmac-sha512", secret)})
+def send(build):
+    u = dns.update.UpdateMessage("example.com", keyring=keyring, keyalgorithm=dns.tsig.HMAC_SHA512)
+    build(u)
+    return dns.rcode.to_text(dns.query.tcp(u, "127.0.0.1", port=port, timeout=5).rcode())
+print(send(lambda u: (u.absent("svc"), u.add("svc", 300, "A", "192.0.2.10"))))
+print(send(lambda u: (u.absent("svc"), u.add("svc", 300, "A", "192.0.2.11"))))
+print(send(lambda u: (u.present("svc", "A", "192.0.2.10"), u.replace("svc", 600, "A", "192.0.2.12"))))
+print(send(lambda u: (u.present("svc", "TXT"), u.delete("svc"))))
+"#;
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(s.dns.port().to_string())
+        .arg(secret)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(text.lines().collect::<Vec<_>>(), ["NOERROR", "YXDOMAIN", "NOERROR", "NXRRSET"]);
+    let a = dig(s.dns, &["svc.example.com", "A"]);
+    assert_eq!(
+        (a.data("A"), a.answer[0].1),
+        (vec!["192.0.2.12".to_string()], 600),
+        "replaced by a value-dependent update"
+    );
+}

@@ -243,3 +243,28 @@ fn the_cli_exports_and_imports() {
     assert!(text.contains("www\t300\tIN\tA\t192.0.2.1") && text.contains("mail\t300\tIN\tA\t192.0.2.25"), "{text}");
     checkzone("cli.example", &text);
 }
+
+#[test]
+fn a_zone_is_created_from_a_file_in_one_call() {
+    let s = Server::start();
+    let t = s.user_token("onecall", &[], &[]);
+    let created = s.request("POST", "/api/v1/dns-zones/", Some(&t), None);
+    assert_eq!(created.status, 400, "an empty JSON body is still an error");
+    let post = |body: &str, query: &str| {
+        let r = ureq::post(&format!("{}/api/v1/dns-zones/{query}", s.base))
+            .set("Authorization", &format!("Bearer {t}"))
+            .set("Content-Type", "text/dns")
+            .send_string(body);
+        match r {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => (r.status(), r.into_string().unwrap_or_default()),
+            Err(e) => panic!("{e}"),
+        }
+    };
+    let (status, body) = post(DELEGATIONS, "");
+    assert_eq!(status, 201, "{body}");
+    let zone: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((zone["domain"].as_str(), zone["record_count"].as_u64()), (Some("parent.example"), Some(7)));
+    let (status, body) = post("www A 300.1.1.1\n", "?domain=broken.example");
+    assert!(status == 400 && body.contains("no zone was created"), "{body}");
+    assert_eq!(s.get("/api/v1/dns-zones/?domain=broken.example", &t).body, json!([]));
+}

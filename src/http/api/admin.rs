@@ -143,7 +143,7 @@ pub async fn revoke_token(svc: web::Data<Service>, caller: Caller, path: web::Pa
 }
 
 fn tsig_view(k: &TsigKey) -> Value {
-    json!({"name": k.name, "algorithm": k.algorithm, "zones": k.zones, "created_at": iso8601(k.created_at)})
+    json!({"name": k.name, "algorithm": k.algorithm, "zones": k.zones, "names": k.names, "types": k.types, "created_at": iso8601(k.created_at)})
 }
 
 pub async fn list_tsig_keys(svc: web::Data<Service>, caller: Caller) -> ApiResult {
@@ -157,6 +157,10 @@ struct NewTsigKey {
     algorithm: Option<String>,
     #[serde(default)]
     zones: Vec<String>,
+    #[serde(default)]
+    names: Vec<String>,
+    #[serde(default)]
+    types: Vec<String>,
 }
 
 /// Creates a TSIG key; the secret is in this answer (base64, as BIND writes it).
@@ -164,7 +168,9 @@ pub async fn create_tsig_key(svc: web::Data<Service>, caller: Caller, body: web:
     let b: NewTsigKey = parse_json(&body, Dialect::Vps)?;
     let name = b.name.ok_or_else(|| ValidationError::new("name", "The field 'name' is required"))?;
     let algorithm = b.algorithm.as_deref().unwrap_or("hmac-sha256").parse::<TsigAlgorithm>()?;
-    let key = blocking(move || svc.create_tsig_key(&caller, &name, algorithm, &b.zones)).await?;
+    let key =
+        blocking(move || svc.create_tsig_key_with_policy(&caller, &name, algorithm, &b.zones, &b.names, &b.types))
+            .await?;
     let mut view = tsig_view(&key);
     view["secret"] = json!(key.secret);
     Ok(HttpResponse::Created().json(view))

@@ -95,12 +95,49 @@ struct NewZone {
     domain: Option<String>,
 }
 
-pub async fn create_zone(svc: web::Data<Service>, caller: Caller, body: web::Bytes) -> ApiResult {
+pub async fn create_zone(svc: web::Data<Service>, caller: Caller, req: HttpRequest, body: web::Bytes) -> ApiResult {
+    let is_zone_file = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/dns") || t.starts_with("text/plain"));
+    if is_zone_file {
+        return create_zone_from_file(svc, caller, &req, &body).await;
+    }
     let NewZone { domain } = parse_json(&body, Dialect::Vps)?;
     let domain =
         domain.ok_or_else(|| crate::domain::ValidationError::new("domain", "The field 'domain' is required"))?;
     let zone = blocking(move || svc.create_zone(&caller, &domain)).await?;
     Ok(HttpResponse::Created().json(zone_view(zone, Some(Vec::new()))))
+}
+
+/// A zone and its records from a BIND master file in one call: the domain comes from
+/// `?domain=` or the file's `$ORIGIN`; the file is imported whole or the zone is not created.
+async fn create_zone_from_file(svc: web::Data<Service>, caller: Caller, req: &HttpRequest, body: &[u8]) -> ApiResult {
+    let invalid = |field: &str, message: &str| crate::domain::ValidationError::new(field, message);
+    let text = String::from_utf8(body.to_vec()).map_err(|_| invalid("body", "The zone file is not UTF-8 text"))?;
+    let query: std::collections::HashMap<String, String> =
+        serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    let origin =
+        text.lines().find_map(|l| l.trim().strip_prefix("$ORIGIN").map(|o| o.trim().trim_end_matches('.').to_string()));
+    let domain =
+        query.get("domain").cloned().or(origin).ok_or_else(|| invalid("domain", "Give ?domain= or a $ORIGIN line"))?;
+    let zone = blocking(move || {
+        let zone = svc.create_zone(&caller, &domain)?;
+        let report = svc.import_zone(&caller, &zone.id, &text, ImportMode::Replace, false)?;
+        if !report.applied {
+            svc.delete_zone(&caller, &zone.id)?;
+            let first = report.refused.first().map(|r| format!("line {}: {}", r.line, r.reason)).unwrap_or_default();
+            return Err(crate::domain::ValidationError::new(
+                "body",
+                format!("The zone file has {} refused lines ({first}); no zone was created", report.refused.len()),
+            )
+            .into());
+        }
+        svc.get_zone(&caller, &zone.id).map(|(zone, _)| zone)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(zone_view(zone, None)))
 }
 
 pub async fn get_zone(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
