@@ -105,3 +105,85 @@ pub struct DataArg {
     #[arg(long = "data", env = "NSBOX_DATA", default_value = "nsbox.redb", global = true)]
     pub path: PathBuf,
 }
+
+/// Settings from a TOML file (`--config FILE` or `NSBOX_CONFIG`), as command-line flags added
+/// after the user's own: a flag given on the command line or an `NSBOX_*` variable wins over
+/// the file, so the precedence is flag > environment > file > default. Keys are the long flag
+/// names (`http`, `dns`, `ns-name` or `ns_name`, …); unknown keys are an error.
+pub fn with_config_file(
+    args: Vec<std::ffi::OsString>,
+    command: &clap::Command,
+) -> anyhow::Result<Vec<std::ffi::OsString>> {
+    let Some(path) = config_path(&args) else { return Ok(args) };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| anyhow::anyhow!("cannot read the config file {}: {e}", path.display()))?;
+    let table: toml::Table = toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let known = known_settings(command);
+    let mut out = args;
+    for (key, value) in table {
+        let flag = key.replace('_', "-");
+        let Some((_, env)) = known.iter().find(|(long, _)| *long == flag) else {
+            let names: Vec<&str> = known.iter().map(|(l, _)| l.as_str()).collect();
+            anyhow::bail!("{}: unknown setting '{key}' (known: {})", path.display(), names.join(", "));
+        };
+        let given_as_flag = out
+            .iter()
+            .any(|a| a.to_str().is_some_and(|a| a == format!("--{flag}") || a.starts_with(&format!("--{flag}="))));
+        let given_in_env = env.as_ref().is_some_and(|e| std::env::var_os(e).is_some());
+        if given_as_flag || given_in_env {
+            continue;
+        }
+        let values = match value {
+            toml::Value::Array(items) => items.iter().map(toml_text).collect::<anyhow::Result<Vec<_>>>()?,
+            other => vec![toml_text(&other)?],
+        };
+        for v in values {
+            out.push(format!("--{flag}").into());
+            out.push(v.into());
+        }
+    }
+    Ok(out)
+}
+
+fn toml_text(value: &toml::Value) -> anyhow::Result<String> {
+    Ok(match value {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Integer(i) => i.to_string(),
+        toml::Value::Boolean(b) => b.to_string(),
+        other => anyhow::bail!("unsupported value {other}"),
+    })
+}
+
+fn config_path(args: &[std::ffi::OsString]) -> Option<PathBuf> {
+    let mut iter = args.iter().filter_map(|a| a.to_str());
+    while let Some(arg) = iter.next() {
+        if arg == "--config" {
+            return iter.next().map(PathBuf::from);
+        }
+        if let Some(p) = arg.strip_prefix("--config=") {
+            return Some(PathBuf::from(p));
+        }
+    }
+    std::env::var_os("NSBOX_CONFIG").map(PathBuf::from)
+}
+
+/// (long flag, environment variable) of every `serve` setting and the global ones.
+fn known_settings(command: &clap::Command) -> Vec<(String, Option<String>)> {
+    let serve = command.find_subcommand("serve");
+    command
+        .get_arguments()
+        .chain(serve.into_iter().flat_map(|s| s.get_arguments()))
+        .filter_map(|a| Some((a.get_long()?.to_string(), a.get_env().and_then(|e| e.to_str()).map(String::from))))
+        .filter(|(long, _)| long != "config" && long != "help" && long != "version")
+        .collect()
+}
+
+/// `NSBOX_*` variables nsbox does not know: most likely typos, reported at start.
+pub fn unknown_environment(command: &clap::Command) -> Vec<String> {
+    let mut known: Vec<String> = known_settings(command).into_iter().filter_map(|(_, e)| e).collect();
+    known.extend(["NSBOX_CONFIG", "NSBOX_PASSWORD", "NSBOX_ADMIN_PASSWORD"].map(String::from));
+    std::env::vars_os()
+        .filter_map(|(k, _)| k.into_string().ok())
+        .filter(|k| k.starts_with("NSBOX_") && !known.contains(k))
+        .collect()
+}

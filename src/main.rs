@@ -23,6 +23,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Cli {
     #[command(flatten)]
     data: DataArg,
+    /// TOML file with settings (keys are the long flag names); flags and NSBOX_* win over it
+    #[arg(long, env = "NSBOX_CONFIG", global = true)]
+    config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -37,12 +40,28 @@ enum Command {
     /// Manage API tokens (offline: the server must not be running)
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Check the configuration (flags, NSBOX_* and the --config file) and print it
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Probe a running nsbox over HTTP and DNS; exits non-zero if either fails
+    Healthcheck {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        http: std::net::SocketAddr,
+        #[arg(long, default_value = "127.0.0.1:5353")]
+        dns: std::net::SocketAddr,
+    },
     /// Zone files (offline: the server must not be running)
     #[command(subcommand)]
     Zone(ZoneCommand),
     /// Manage TSIG keys for zone transfers (offline: the server must not be running)
     #[command(subcommand)]
     Tsig(TsigCommand),
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validate the serve settings and print the result
+    Check,
 }
 
 #[derive(Subcommand)]
@@ -118,13 +137,37 @@ fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
+    let command = <Cli as clap::CommandFactory>::command();
+    for name in nsbox::config::unknown_environment(&command) {
+        eprintln!("warning: unknown environment variable {name} (see nsbox serve --help)");
+    }
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // `config check` parses exactly what `serve` would run with.
+    let checking = config_check_position(&raw);
+    let raw = match checking {
+        Some(at) => [&raw[..at], &["serve".into()], &raw[at + 2..]].concat(),
+        None => raw,
+    };
+    let args = nsbox::config::with_config_file(raw, &command)?;
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    if checking.is_some()
+        && let Command::Serve(config) = &cli.command
+    {
+        println!("data = {:?}\n{config:#?}\nconfiguration OK", cli.data.path);
+        return Ok(());
+    }
     match cli.command {
         Command::Serve(config) => serve(&cli.data, config),
         Command::User(command) => user(&cli.data, command),
         Command::Token(command) => token(&cli.data, command),
         Command::Tsig(command) => tsig(&cli.data, command),
         Command::Zone(command) => zone(&cli.data, command),
+        // Answered above: `config check` is parsed as the serve settings it checks.
+        Command::Config(ConfigCommand::Check) => Ok(()),
+        Command::Healthcheck { http, dns } => healthcheck(http, dns),
     }
 }
 
@@ -265,5 +308,34 @@ fn zone(data: &DataArg, command: ZoneCommand) -> anyhow::Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+/// Where `config check` stands among the arguments, if it was asked for.
+fn config_check_position(args: &[std::ffi::OsString]) -> Option<usize> {
+    args.windows(2).position(|w| w[0] == "config" && w[1] == "check")
+}
+
+/// HTTP: GET /readyz must answer 200. DNS: a query must get an answer (any RCODE).
+fn healthcheck(http: std::net::SocketAddr, dns: std::net::SocketAddr) -> anyhow::Result<()> {
+    use std::io::{Read, Write};
+    let timeout = std::time::Duration::from_secs(3);
+    let mut stream = std::net::TcpStream::connect_timeout(&http, timeout)
+        .with_context(|| format!("HTTP {http} is not answering"))?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.write_all(format!("GET /readyz HTTP/1.0\r\nHost: {http}\r\n\r\n").as_bytes())?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    let status = answer.split_whitespace().nth(1).unwrap_or_default().to_string();
+    anyhow::ensure!(status == "200", "HTTP {http}/readyz answered {status}");
+    let socket = std::net::UdpSocket::bind(if dns.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" })?;
+    socket.set_read_timeout(Some(timeout))?;
+    // A query for the root's SOA: any answer (REFUSED included) proves the nameserver runs.
+    let query = [0x4e, 0x53, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 6, 0, 1];
+    socket.send_to(&query, dns)?;
+    let mut buffer = [0u8; 512];
+    let (len, _) = socket.recv_from(&mut buffer).with_context(|| format!("DNS {dns} is not answering"))?;
+    anyhow::ensure!(len >= 12 && buffer[..2] == query[..2], "DNS {dns} answered nonsense");
+    println!("healthy: HTTP {http} ready, DNS {dns} answering");
     Ok(())
 }

@@ -17,7 +17,10 @@ pub const MAX_BODY: usize = 1 << 20;
 pub const MAX_ZONE_FILE: usize = 64 << 20;
 
 pub fn routes(cfg: &mut aweb::ServiceConfig) {
-    cfg.route("/healthz", get().to(healthz)).route("/static/{file}", get().to(assets::serve)).configure(web::routes);
+    cfg.route("/healthz", get().to(healthz))
+        .route("/readyz", get().to(readyz))
+        .route("/static/{file}", get().to(assets::serve))
+        .configure(web::routes);
     cfg.service(
         aweb::scope("/api/v1")
             .wrap(from_fn(auth::rate_headers))
@@ -145,4 +148,16 @@ async fn server_timing(
         res.headers_mut().insert(actix_web::http::header::HeaderName::from_static("server-timing"), value);
     }
     Ok(res)
+}
+
+/// Readiness: the data file reads and the nameserver has listeners.
+async fn readyz(service: aweb::Data<crate::service::Service>, info: aweb::Data<web::ServerInfo>) -> HttpResponse {
+    let store_ok = aweb::block(move || service.store().read(|r| crate::store::Read::zones(r).map(|_| ())))
+        .await
+        .is_ok_and(|r| r.is_ok());
+    if store_ok && !info.dns.is_empty() {
+        HttpResponse::Ok().content_type("text/plain").body("ready\n")
+    } else {
+        HttpResponse::ServiceUnavailable().content_type("text/plain").body("not ready\n")
+    }
 }

@@ -104,3 +104,57 @@ fn a_cli_token_works_against_the_server() {
     let (ok, _, err) = run(nsbox(&s.data).args(["user", "add", "x"]));
     assert!(!ok && err.contains("already in use"), "{err}");
 }
+
+#[test]
+fn configuration_precedence_is_flag_env_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("nsbox.toml");
+    std::fs::write(&file, "http = \"127.0.0.1:18999\"\nns_name = [\"ns1.file.example\", \"ns2.file.example\"]\nrate-read = 7\nallow-transfer = [\"192.0.2.0/24\"]\n").unwrap();
+    let data = dir.path().join("c.redb");
+    let check = |env: Option<&str>, extra: &[&str]| {
+        let mut cmd = nsbox(&data);
+        cmd.arg("--config").arg(&file).args(["config", "check"]).args(extra).env_remove("NSBOX_RATE_READ");
+        if let Some(v) = env {
+            cmd.env("NSBOX_RATE_READ", v);
+        }
+        run(&mut cmd)
+    };
+    let (ok, out, err) = check(None, &[]);
+    assert!(
+        ok && out.contains("rate_read: 7") && out.contains("ns2.file.example") && out.contains("127.0.0.1:18999"),
+        "{out}{err}"
+    );
+    assert!(check(Some("9"), &[]).1.contains("rate_read: 9"), "the environment beats the file");
+    assert!(check(Some("9"), &["--rate-read", "11"]).1.contains("rate_read: 11"), "a flag beats both");
+    std::fs::write(&file, "htpp = \"x\"\n").unwrap();
+    let (ok, _, err) = check(None, &[]);
+    assert!(!ok && err.contains("unknown setting 'htpp'"), "{err}");
+    let (_, _, err) = run(nsbox(&data).args(["config", "check"]).env("NSBOX_RATE_REED", "1"));
+    assert!(err.contains("unknown environment variable NSBOX_RATE_REED"), "{err}");
+    let (ok, _, err) = run(nsbox(&data).args(["config", "check", "--rate-read", "many"]));
+    assert!(!ok && err.contains("invalid value"), "{err}");
+}
+
+#[test]
+fn healthcheck_probes_http_and_dns() {
+    let s = Server::start();
+    let (ok, out, err) = run(Command::new(env!("CARGO_BIN_EXE_nsbox")).args([
+        "healthcheck",
+        "--http",
+        &s.base[7..],
+        "--dns",
+        &s.dns.to_string(),
+    ]));
+    assert!(ok && out.contains("healthy"), "{out}{err}");
+    let ready = ureq::get(&format!("{}/readyz", s.base)).call().unwrap();
+    assert_eq!(ready.status(), 200);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let (ok, _, err) = run(Command::new(env!("CARGO_BIN_EXE_nsbox")).args([
+        "healthcheck",
+        "--http",
+        &closed.to_string(),
+        "--dns",
+        &s.dns.to_string(),
+    ]));
+    assert!(!ok && err.contains("not answering"), "{err}");
+}
