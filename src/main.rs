@@ -23,6 +23,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Cli {
     #[command(flatten)]
     data: DataArg,
+    /// Log lines as text for people or JSON for collectors
+    #[arg(long, env = "NSBOX_LOG_FORMAT", global = true, default_value = "human", value_parser = ["human", "json"])]
+    log_format: String,
     /// TOML file with settings (keys are the long flag names); flags and NSBOX_* win over it
     #[arg(long, env = "NSBOX_CONFIG", global = true)]
     config: Option<std::path::PathBuf>,
@@ -130,13 +133,6 @@ enum TokenCommand {
 }
 
 fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,hickory_server=warn,hickory_proto=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let command = <Cli as clap::CommandFactory>::command();
     for name in nsbox::config::unknown_environment(&command) {
         eprintln!("warning: unknown environment variable {name} (see nsbox serve --help)");
@@ -153,6 +149,7 @@ fn main() -> anyhow::Result<()> {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
+    init_logging(&cli.log_format);
     if checking.is_some()
         && let Command::Serve(config) = &cli.command
     {
@@ -338,4 +335,15 @@ fn healthcheck(http: std::net::SocketAddr, dns: std::net::SocketAddr) -> anyhow:
     anyhow::ensure!(len >= 12 && buffer[..2] == query[..2], "DNS {dns} answered nonsense");
     println!("healthy: HTTP {http} ready, DNS {dns} answering");
     Ok(())
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,hickory_server=warn,hickory_proto=warn".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
 }

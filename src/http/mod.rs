@@ -118,7 +118,7 @@ pub fn app(
         .configure(routes)
         .default_service(aweb::to(not_found))
         .wrap(ErrorHandlers::new().default_handler(api::json_framework_errors))
-        .wrap(from_fn(server_timing))
+        .wrap(from_fn(observe))
         .wrap(NormalizePath::trim())
 }
 
@@ -135,18 +135,32 @@ async fn healthz() -> actix_web::HttpResponse {
     actix_web::HttpResponse::Ok().content_type("text/plain").body("ok\n")
 }
 
-/// Says how long the server spent on a request (`Server-Timing: app;dur=…` in milliseconds), so
-/// render times can be measured from outside without the network in them.
-async fn server_timing(
+/// Every answer gets a request id (the caller's `X-Request-Id` if it is sane, else a new one)
+/// and says how long the server spent on it (`Server-Timing: app;dur=…` ms); one access-log
+/// line per request carries both.
+async fn observe(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    use actix_web::http::header::{HeaderName, HeaderValue};
     let start = std::time::Instant::now();
+    let given = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let id = given
+        .filter(|v| {
+            (1..=64).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .unwrap_or_else(|| crate::domain::random_string(16));
+    let (method, path) = (req.method().to_string(), req.path().to_string());
     let mut res = next.call(req).await?;
-    let value = format!("app;dur={:.2}", start.elapsed().as_secs_f64() * 1000.0);
-    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&value) {
-        res.headers_mut().insert(actix_web::http::header::HeaderName::from_static("server-timing"), value);
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    let headers = res.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&format!("app;dur={ms:.2}")) {
+        headers.insert(HeaderName::from_static("server-timing"), value);
     }
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        headers.insert(HeaderName::from_static("x-request-id"), value);
+    }
+    tracing::info!(target: "nsbox::access", request_id = %id, %method, %path, status = res.status().as_u16(), ms = format!("{ms:.2}"), "request");
     Ok(res)
 }
 

@@ -71,3 +71,21 @@ fn everything_survives_a_restart() {
     assert_eq!(after.body, before);
     assert_eq!(s.get("/api/v1/tokens?all=true", &s.admin_token).body["tokens"].as_array().map(Vec::len), Some(2));
 }
+
+#[test]
+fn every_answer_carries_a_request_id() {
+    let s = Server::start();
+    let t = s.user_token("rid", &[], &[]);
+    let mine = ureq::get(&format!("{}/api/v1/dns-zones/", s.base))
+        .set("Authorization", &format!("Bearer {t}"))
+        .set("X-Request-Id", "trace-42")
+        .call()
+        .unwrap();
+    assert_eq!(mine.header("x-request-id"), Some("trace-42"), "the caller's id is kept");
+    let fresh = s.get("/api/v1/dns-zones/", &t);
+    let id = fresh.header("x-request-id").unwrap_or_default();
+    assert!(id.len() == 16 && id != "trace-42", "{id}");
+    let hostile = ureq::get(&format!("{}/healthz", s.base)).set("X-Request-Id", "a b\"<script>").call().unwrap();
+    assert_ne!(hostile.header("x-request-id"), Some("a b\"<script>"), "an odd id is replaced");
+    assert!(s.get("/api/v1/nope", &t).header("x-request-id").is_some(), "errors too");
+}
