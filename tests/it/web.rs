@@ -283,3 +283,13 @@ fn zone_files_from_the_console() {
     assert!(exported.status == 200 && exported.body.contains("www\t300\tIN\tA\t198.51.100.77"), "{}", exported.body);
     assert_eq!(b.post(&format!("{zone}/import"), &[("text", text), ("mode", "merge")]).status, 403, "CSRF");
 }
+
+#[test]
+fn cookies_are_secure_behind_an_https_proxy() {
+    let s = Server::start();
+    let plain = ureq::get(&format!("{}/login", s.base)).call().unwrap();
+    assert!(!plain.header("set-cookie").unwrap_or_default().contains("Secure"));
+    let proxied = ureq::get(&format!("{}/login", s.base)).set("X-Forwarded-Proto", "https").call().unwrap();
+    let cookie = proxied.header("set-cookie").unwrap_or_default().to_string();
+    assert!(cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+}
