@@ -63,7 +63,11 @@ pub fn start(service: Arc<Service>, config: &ServeConfig, listeners: Listeners) 
         sessions: web::Data::new(crate::http::web::session::Sessions::new(std::time::Duration::from_secs(
             config.session_idle,
         ))),
-        info: web::Data::new(crate::http::web::ServerInfo { dns: dns_addrs.clone() }),
+        info: web::Data::new(crate::http::web::ServerInfo {
+            dns: dns_addrs.clone(),
+            metrics_token: config.metrics_token.clone(),
+            metrics_allow: config.metrics_allow.clone(),
+        }),
     };
     let workers = config.http_workers.max(1);
     let (sender, receiver) = std::sync::mpsc::channel();

@@ -28,6 +28,12 @@ pub struct ServeConfig {
     /// DNS worker threads (one is fastest on small machines: see BENCHMARKS.md)
     #[arg(long, env = "NSBOX_DNS_THREADS", default_value_t = 1)]
     pub dns_threads: usize,
+    /// Bearer token /metrics requires (default: none)
+    #[arg(long, env = "NSBOX_METRICS_TOKEN")]
+    pub metrics_token: Option<String>,
+    /// Networks allowed to read /metrics (repeatable; default: any)
+    #[arg(long = "metrics-allow", env = "NSBOX_METRICS_ALLOW", value_delimiter = ',')]
+    pub metrics_allow: Vec<ipnet::IpNet>,
     /// Page cache of the data file, in MiB
     #[arg(long, env = "NSBOX_CACHE_MIB", default_value_t = 64)]
     pub cache_mib: usize,
@@ -89,6 +95,8 @@ impl Default for ServeConfig {
             http_workers: 2,
             session_idle: 12 * 3600,
             cache_mib: 64,
+            metrics_token: None,
+            metrics_allow: Vec::new(),
             rate_read: limits.read,
             rate_create: limits.create,
             rate_update: limits.update,

@@ -5,5 +5,6 @@ pub mod config;
 pub mod dns;
 pub mod domain;
 pub mod http;
+pub mod metrics;
 pub mod service;
 pub mod store;

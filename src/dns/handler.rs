@@ -33,9 +33,48 @@ impl Handler {
     }
 }
 
+/// Passes answers on and counts the first one of each query (RCODE, type, time).
+#[derive(Clone)]
+struct Measured<R> {
+    inner: R,
+    metrics: Arc<crate::metrics::Metrics>,
+    qtype: u16,
+    start: std::time::Instant,
+    counted: bool,
+}
+
+#[async_trait::async_trait]
+impl<R: ResponseHandler> ResponseHandler for Measured<R> {
+    async fn send_response<'a>(
+        &mut self,
+        response: hickory_server::zone_handler::MessageResponse<
+            '_,
+            'a,
+            impl Iterator<Item = &'a Record> + Send + 'a,
+            impl Iterator<Item = &'a Record> + Send + 'a,
+            impl Iterator<Item = &'a Record> + Send + 'a,
+            impl Iterator<Item = &'a Record> + Send + 'a,
+        >,
+    ) -> Result<ResponseInfo, NetError> {
+        if !self.counted {
+            self.counted = true;
+            self.metrics.dns_answered(u16::from(response.metadata().response_code), self.qtype, self.start.elapsed());
+        }
+        self.inner.send_response(response).await
+    }
+}
+
 #[async_trait::async_trait]
 impl RequestHandler for Handler {
     async fn handle_request<R: ResponseHandler, T: Time>(&self, request: &Request, response: R) -> ResponseInfo {
+        let qtype = request.queries.queries().first().map_or(0, |q| u16::from(q.query_type()));
+        let response = Measured {
+            inner: response,
+            metrics: self.catalog.metrics.clone(),
+            qtype,
+            start: std::time::Instant::now(),
+            counted: false,
+        };
         match self.respond(request, response).await {
             Ok(info) => info,
             Err(error) => {

@@ -50,6 +50,7 @@ impl Default for Settings {
 /// The zones being served, and what to do when one changes.
 pub struct Catalog {
     zones: ArcSwap<ZoneSet>,
+    pub metrics: Arc<crate::metrics::Metrics>,
     tsig_keys: ArcSwap<Vec<Arc<tsig::Key>>>,
     settings: Settings,
     notifier: notify::Notifier,
@@ -57,10 +58,12 @@ pub struct Catalog {
 
 impl Catalog {
     pub fn new(settings: Settings) -> Self {
+        let metrics = Arc::new(crate::metrics::Metrics::default());
         Self {
             zones: ArcSwap::from_pointee(ZoneSet::default()),
             tsig_keys: ArcSwap::from_pointee(Vec::new()),
-            notifier: notify::Notifier::new(settings.notify.clone()),
+            notifier: notify::Notifier::new(settings.notify.clone(), metrics.clone()),
+            metrics,
             settings,
         }
     }

@@ -29,13 +29,14 @@ type Key = (String, SocketAddr);
 
 pub struct Notifier {
     targets: Vec<SocketAddr>,
+    metrics: Arc<crate::metrics::Metrics>,
     queue: OnceLock<mpsc::UnboundedSender<(String, u32, Vec<SocketAddr>)>>,
     state: Arc<Mutex<HashMap<Key, NotifyState>>>,
 }
 
 impl Notifier {
-    pub fn new(targets: Vec<SocketAddr>) -> Self {
-        Self { targets, queue: OnceLock::new(), state: Arc::default() }
+    pub fn new(targets: Vec<SocketAddr>, metrics: Arc<crate::metrics::Metrics>) -> Self {
+        Self { targets, metrics, queue: OnceLock::new(), state: Arc::default() }
     }
 
     pub fn start(&self, runtime: &tokio::runtime::Handle) {
@@ -45,12 +46,19 @@ impl Notifier {
         }
         let targets = self.targets.clone();
         let state = self.state.clone();
+        let metrics = self.metrics.clone();
         runtime.spawn(async move {
             while let Some((zone, serial, extra)) = receiver.recv().await {
                 let mut all = targets.clone();
                 all.extend(extra.into_iter().filter(|t| !targets.contains(t)));
                 for target in &all {
-                    tokio::spawn(notify_until_acknowledged(zone.clone(), serial, *target, state.clone()));
+                    tokio::spawn(notify_until_acknowledged(
+                        zone.clone(),
+                        serial,
+                        *target,
+                        state.clone(),
+                        metrics.clone(),
+                    ));
                 }
             }
         });
@@ -77,6 +85,7 @@ async fn notify_until_acknowledged(
     serial: u32,
     target: SocketAddr,
     state: Arc<Mutex<HashMap<Key, NotifyState>>>,
+    metrics: Arc<crate::metrics::Metrics>,
 ) {
     let key = (zone.clone(), target);
     let Some(name) = absolute_name(&zone) else { return };
@@ -90,7 +99,9 @@ async fn notify_until_acknowledged(
             }
             *entry = NotifyState { serial, acknowledged: false };
         }
+        metrics.notifies_sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if send_notify(&name, target, wait).await {
+            metrics.notifies_acknowledged.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(entry) = state.get_mut(&key).filter(|e| e.serial == serial) {
                 entry.acknowledged = true;

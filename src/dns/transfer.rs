@@ -62,6 +62,7 @@ pub async fn respond<R: ResponseHandler>(ctx: Context<'_>, mut response: R) -> R
         None => full(ctx.zone),
     };
     tracing::info!(zone = %ctx.zone.domain, client = %request.src(), kind = if is_ixfr { "IXFR" } else { "AXFR" }, records = records.len(), signed = signing.is_some(), "zone transfer");
+    ctx.catalog.metrics.transfers[usize::from(is_ixfr)].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut info = None;
     for chunk in chunks(&records) {
         info = Some(send(&ctx, &mut response, ResponseCode::NoError, chunk, signing.as_mut()).await?);

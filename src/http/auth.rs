@@ -41,10 +41,10 @@ impl FromRequest for Caller {
                     web::block(move || service.authenticate(&bearer)).await??
                 }
             };
-            let status = service
-                .limiter
-                .check(&actor.via, bucket(req.method(), req.path()))
-                .map_err(|s| ApiError(Error::RateLimited(s)))?;
+            let status = service.limiter.check(&actor.via, bucket(req.method(), req.path())).map_err(|s| {
+                service.catalog().metrics.rate_limited.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                ApiError(Error::RateLimited(s))
+            })?;
             req.extensions_mut().insert(status);
             Ok(Caller(actor))
         })

@@ -18,6 +18,7 @@ pub const MAX_ZONE_FILE: usize = 64 << 20;
 
 pub fn routes(cfg: &mut aweb::ServiceConfig) {
     cfg.route("/healthz", get().to(healthz))
+        .route("/metrics", get().to(metrics))
         .route("/readyz", get().to(readyz))
         .route("/static/{file}", get().to(assets::serve))
         .configure(web::routes);
@@ -152,7 +153,12 @@ async fn observe(
         .unwrap_or_else(|| crate::domain::random_string(16));
     let (method, path) = (req.method().to_string(), req.path().to_string());
     let mut res = next.call(req).await?;
-    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    let took = start.elapsed();
+    let ms = took.as_secs_f64() * 1000.0;
+    if let Some(service) = res.request().app_data::<aweb::Data<crate::service::Service>>() {
+        let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_string());
+        service.catalog().metrics.http_answered(&route, res.status().as_u16(), took);
+    }
     let headers = res.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&format!("app;dur={ms:.2}")) {
         headers.insert(HeaderName::from_static("server-timing"), value);
@@ -174,4 +180,26 @@ async fn readyz(service: aweb::Data<crate::service::Service>, info: aweb::Data<w
     } else {
         HttpResponse::ServiceUnavailable().content_type("text/plain").body("not ready\n")
     }
+}
+
+/// Prometheus metrics; protected by `--metrics-token` and/or `--metrics-allow` when set.
+async fn metrics(
+    req: HttpRequest,
+    service: aweb::Data<crate::service::Service>,
+    info: aweb::Data<web::ServerInfo>,
+) -> HttpResponse {
+    let token_ok = info.metrics_token.as_deref().is_none_or(|want| {
+        let got =
+            req.headers().get(actix_web::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        web::constant_time_eq(got.as_bytes(), format!("Bearer {want}").as_bytes())
+    });
+    let peer = req.peer_addr().map(|a| a.ip());
+    let address_ok =
+        info.metrics_allow.is_empty() || peer.is_some_and(|ip| info.metrics_allow.iter().any(|net| net.contains(&ip)));
+    if !token_ok || !address_ok {
+        return HttpResponse::Forbidden().content_type("text/plain").body("forbidden\n");
+    }
+    let (metrics, zones) = (service.catalog().metrics.clone(), service.catalog().current().len());
+    let records = aweb::block(move || service.record_total()).await.ok().and_then(Result::ok).unwrap_or(0);
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(metrics.render(zones, records))
 }

@@ -140,6 +140,11 @@ impl Service {
         Ok(())
     }
 
+    /// Records in all zones (for the metrics).
+    pub fn record_total(&self) -> Result<u64> {
+        Ok(self.store.read(|r| Ok::<_, Error>(r.zones()?))?.iter().map(|z| z.record_count).sum())
+    }
+
     /// Serves every stored zone and TSIG key (at start-up).
     pub fn publish_all(&self) -> Result<usize> {
         self.publish_tsig_keys()?;

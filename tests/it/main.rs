@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod dig;
 mod dns;
+mod metrics;
 mod support;
 mod transfer;
 mod update;

@@ -23,6 +23,10 @@ use session::Sessions;
 /// What the console shows about the running server.
 pub struct ServerInfo {
     pub dns: Vec<SocketAddr>,
+    /// `/metrics` wants this bearer token, when set.
+    pub metrics_token: Option<String>,
+    /// `/metrics` answers only these networks, when set.
+    pub metrics_allow: Vec<ipnet::IpNet>,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
