@@ -151,7 +151,7 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "nsbox_http_requests_total{{route=\"{}\",status=\"{status}\"}} {n}",
-                route.replace('\\', "").replace('"', "")
+                route.replace(['\\', '"'], "")
             );
         }
         drop(requests);
