@@ -53,6 +53,15 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:5353")]
         dns: std::net::SocketAddr,
     },
+    /// Write a consistent copy of the data file to OUT (also while the server runs)
+    Backup { out: std::path::PathBuf },
+    /// Replace the data file with a backup (the server must be stopped)
+    Restore {
+        backup: std::path::PathBuf,
+        /// Replace an existing data file
+        #[arg(long)]
+        force: bool,
+    },
     /// Zone files (offline: the server must not be running)
     #[command(subcommand)]
     Zone(ZoneCommand),
@@ -162,6 +171,12 @@ fn main() -> anyhow::Result<()> {
         Command::Token(command) => token(&cli.data, command),
         Command::Tsig(command) => tsig(&cli.data, command),
         Command::Zone(command) => zone(&cli.data, command),
+        Command::Backup { out } => {
+            nsbox::store::backup(&cli.data.path, &out)?;
+            eprintln!("backed up {} to {}", cli.data.path.display(), out.display());
+            Ok(())
+        }
+        Command::Restore { backup, force } => restore(&cli.data.path, &backup, force),
         // Answered above: `config check` is parsed as the serve settings it checks.
         Command::Config(ConfigCommand::Check) => Ok(()),
         Command::Healthcheck { http, dns } => healthcheck(http, dns),
@@ -346,4 +361,22 @@ fn init_logging(format: &str) {
     } else {
         builder.init();
     }
+}
+
+/// Checks the backup by opening a copy of it, then puts it in place in one rename.
+fn restore(data: &std::path::Path, backup: &std::path::Path, force: bool) -> anyhow::Result<()> {
+    if data.exists() {
+        anyhow::ensure!(force, "{} exists: add --force to replace it", data.display());
+        // Opening it proves no server holds it.
+        drop(nsbox::store::Store::open(data, 1 << 20)?);
+    }
+    let staged = data.with_extension("restoring");
+    std::fs::copy(backup, &staged).with_context(|| format!("cannot read {}", backup.display()))?;
+    if let Err(e) = nsbox::store::Store::open(&staged, 1 << 20) {
+        let _ = std::fs::remove_file(&staged);
+        anyhow::bail!("{} is not a usable nsbox backup: {e}", backup.display());
+    }
+    std::fs::rename(&staged, data)?;
+    eprintln!("restored {} from {}", data.display(), backup.display());
+    Ok(())
 }

@@ -70,6 +70,7 @@ pub fn routes(cfg: &mut aweb::ServiceConfig) {
             .service(resource("/templates").route(get().to(pocket::list_templates)))
             // Native admin API
             .service(resource("/me").route(get().to(admin::me)))
+            .service(resource("/backup").route(get().to(admin::backup)))
             .service(resource("/users").route(get().to(admin::list_users)).route(post().to(admin::create_user)))
             .service(
                 resource("/users/{id}")

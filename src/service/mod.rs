@@ -140,6 +140,12 @@ impl Service {
         Ok(())
     }
 
+    /// A consistent copy of the data file into `out`, for admins.
+    pub fn backup(&self, actor: &Actor, out: &std::path::Path) -> Result<()> {
+        actor.require_admin()?;
+        Ok(self.store.backup_to(out)?)
+    }
+
     /// Records in all zones (for the metrics).
     pub fn record_total(&self) -> Result<u64> {
         Ok(self.store.read(|r| Ok::<_, Error>(r.zones()?))?.iter().map(|z| z.record_count).sum())

@@ -80,10 +80,12 @@ impl Store {
     /// another process has it open. `cache_bytes` bounds redb's page cache (its default,
     /// 1 GiB, is more than a small VPS has).
     pub fn open(path: &Path, cache_bytes: usize) -> Result<Self, StoreError> {
-        let db = Database::builder().set_cache_size(cache_bytes).create(path).map_err(|e| match e {
-            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::AlreadyOpen(path.to_path_buf()),
-            other => other.into(),
-        })?;
+        // One writer; other processes may read (`nsbox backup` while the server runs).
+        let db = Database::builder()
+            .set_cache_size(cache_bytes)
+            .set_concurrency_mode(redb::ConcurrencyMode::SingleWriter)
+            .create(path)
+            .map_err(|e| already_open(e, path))?;
         migrate::run(&db)?;
         Ok(Self { db })
     }
@@ -99,6 +101,75 @@ impl Store {
         txn.0.commit().map_err(StoreError::from)?;
         Ok(value)
     }
+}
+
+fn already_open(e: redb::DatabaseError, path: &Path) -> StoreError {
+    match e {
+        redb::DatabaseError::DatabaseAlreadyOpen => StoreError::AlreadyOpen(path.to_path_buf()),
+        other => other.into(),
+    }
+}
+
+/// A consistent copy of a data file into `out` (a new file), from one read snapshot: it can be
+/// taken from another process while the server runs, and from the server itself.
+pub fn backup(source: &Path, out: &Path) -> Result<(), StoreError> {
+    let db = Database::builder()
+        .set_concurrency_mode(redb::ConcurrencyMode::SingleWriter)
+        .open_read_only(source)
+        .map_err(|e| already_open(e, source))?;
+    copy_snapshot(&db.begin_read()?, out)
+}
+
+impl Store {
+    /// The server's own consistent copy of its data file into `out`.
+    pub fn backup_to(&self, out: &Path) -> Result<(), StoreError> {
+        copy_snapshot(&self.db.begin_read()?, out)
+    }
+}
+
+fn copy_snapshot(source: &ReadTransaction, out: &Path) -> Result<(), StoreError> {
+    if out.exists() {
+        return Err(StoreError::Corrupt(format!("{} exists already: a backup never overwrites", out.display())));
+    }
+    let target = Database::create(out)?;
+    let txn = target.begin_write()?;
+    copy(source, &txn, META)?;
+    copy(source, &txn, USERS)?;
+    copy(source, &txn, USERNAMES)?;
+    copy(source, &txn, TOKENS)?;
+    copy(source, &txn, ZONES)?;
+    copy(source, &txn, ZONE_DOMAINS)?;
+    copy(source, &txn, RECORDS)?;
+    copy(source, &txn, RECORD_ZONE)?;
+    copy(source, &txn, JOURNAL)?;
+    copy(source, &txn, AUDIT)?;
+    copy(source, &txn, TSIG_KEYS)?;
+    {
+        let from = source.open_multimap_table(RECORD_NAMES)?;
+        let mut to = txn.open_multimap_table(RECORD_NAMES)?;
+        for row in from.iter()? {
+            let (key, values) = row?;
+            for value in values {
+                to.insert(key.value(), value?.value())?;
+            }
+        }
+    }
+    txn.commit()?;
+    Ok(())
+}
+
+fn copy<K: redb::Key + 'static, V: redb::Value + 'static>(
+    source: &ReadTransaction,
+    target: &WriteTransaction,
+    table: redb::TableDefinition<K, V>,
+) -> Result<(), StoreError> {
+    let from = source.open_table(table)?;
+    let mut to = target.open_table(table)?;
+    for row in from.iter()? {
+        let (key, value) = row?;
+        to.insert(key.value(), value.value())?;
+    }
+    Ok(())
 }
 
 fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {

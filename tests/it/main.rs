@@ -4,6 +4,7 @@ mod api_auth;
 mod api_input;
 mod api_pocket;
 mod api_vps;
+mod backup;
 mod browser;
 mod cli;
 mod dig;

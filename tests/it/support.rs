@@ -75,6 +75,12 @@ impl Server {
         Server { handle: Some(handle), base, dns, data, config, admin_token, _dir: dir }
     }
 
+    /// A server on an existing data file (a restored backup), with the default settings.
+    pub fn open_existing(data: PathBuf) -> Server {
+        let dir = std::sync::Arc::new(tempfile::tempdir().expect("temp dir"));
+        Self::open(ServeConfig::default(), data, dir, Some(String::new()))
+    }
+
     /// Stops the server and hands over its data file (and the folder that keeps it).
     pub fn stop(mut self) -> (PathBuf, std::sync::Arc<tempfile::TempDir>) {
         if let Some(handle) = self.handle.take() {

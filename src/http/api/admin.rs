@@ -180,3 +180,22 @@ pub async fn delete_tsig_key(svc: web::Data<Service>, caller: Caller, path: web:
     blocking(move || svc.delete_tsig_key(&caller, &path)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// A consistent copy of the data file, taken while the server runs (admins only).
+pub async fn backup(svc: web::Data<Service>, caller: Caller) -> ApiResult {
+    let bytes = blocking(move || {
+        let out = std::env::temp_dir().join(format!("nsbox-backup-{}.redb", crate::domain::random_string(12)));
+        let result = svc.backup(&caller, &out).and_then(|()| {
+            std::fs::read(&out)
+                .map_err(|e| crate::service::Error::Storage(crate::store::StoreError::Corrupt(e.to_string())))
+        });
+        let _ = std::fs::remove_file(&out);
+        result
+    })
+    .await?;
+    let name = format!("nsbox-{}.redb", iso8601(crate::domain::now()).replace(':', ""));
+    Ok(HttpResponse::Ok()
+        .content_type("application/octet-stream")
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}\"")))
+        .body(bytes))
+}
