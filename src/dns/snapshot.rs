@@ -61,20 +61,31 @@ pub struct Lookup<'a> {
 }
 
 impl ZoneSnapshot {
-    pub fn build(zone: &Zone, records: &[StoredRecord], settings: &Settings) -> ZoneSnapshot {
+    /// A snapshot of `zone`'s current version (serial, SOA, settings) over these nodes.
+    fn versioned(
+        zone: &Zone,
+        settings: &Settings,
+        nodes: SharedMap<String, Node>,
+        cuts: HashSet<String>,
+    ) -> ZoneSnapshot {
         let origin = absolute_name(&zone.domain).unwrap_or_else(Name::root);
         let soa = soa_record(zone, &origin, settings);
-        let mut snapshot = ZoneSnapshot {
+        ZoneSnapshot {
             id: zone.id.clone(),
             domain: zone.domain.clone(),
             serial: zone.serial,
             negative_soa: negative(&soa, zone),
-            soa: soa.clone(),
+            soa,
             allow_transfer: zone.allow_transfer.clone(),
-            nodes: SharedMap::new(),
-            cuts: HashSet::new(),
-        };
-        snapshot.insert(zone.domain.clone(), soa);
+            nodes,
+            cuts,
+        }
+    }
+
+    pub fn build(zone: &Zone, records: &[StoredRecord], settings: &Settings) -> ZoneSnapshot {
+        let origin = absolute_name(&zone.domain).unwrap_or_else(Name::root);
+        let mut snapshot = Self::versioned(zone, settings, SharedMap::new(), HashSet::new());
+        snapshot.insert(zone.domain.clone(), snapshot.soa.clone());
         let has_apex_ns = records.iter().any(is_apex_ns);
         if !has_apex_ns {
             for ns in &settings.ns_names {
@@ -106,18 +117,8 @@ impl ZoneSnapshot {
         if removed.iter().chain(added).any(is_apex_ns) {
             return None;
         }
-        let origin = absolute_name(&zone.domain)?;
-        let soa = soa_record(zone, &origin, settings);
-        let mut next = ZoneSnapshot {
-            id: self.id.clone(),
-            domain: self.domain.clone(),
-            serial: zone.serial,
-            negative_soa: negative(&soa, zone),
-            soa: soa.clone(),
-            allow_transfer: zone.allow_transfer.clone(),
-            nodes: self.nodes.clone(),
-            cuts: self.cuts.clone(),
-        };
+        let mut next = Self::versioned(zone, settings, self.nodes.clone(), self.cuts.clone());
+        let soa = next.soa.clone();
         if let Some(apex) = next.nodes.get_mut(&zone.domain) {
             apex.rrsets.retain(|(t, _)| *t != RecordType::SOA);
             apex.rrsets.insert(0, (RecordType::SOA, vec![soa]));
