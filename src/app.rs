@@ -70,15 +70,22 @@ pub fn start(service: Arc<Service>, config: &ServeConfig, listeners: Listeners) 
         }),
     };
     let workers = config.http_workers.max(1);
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(tls_config(cert, key)?),
+        _ => None,
+    };
     let (sender, receiver) = std::sync::mpsc::channel();
     let thread = std::thread::Builder::new().name("nsbox-http".into()).spawn(move || {
         actix_web::rt::System::new().block_on(async move {
             let server = HttpServer::new(move || crate::http::app(shared.clone()))
                 .workers(workers)
                 .disable_signals()
-                .shutdown_timeout(10)
-                .listen(listeners.http)?
-                .run();
+                .shutdown_timeout(10);
+            let server = match tls {
+                Some(tls) => server.listen_rustls_0_23(listeners.http, tls)?,
+                None => server.listen(listeners.http)?,
+            }
+            .run();
             let _ = sender.send(server.handle());
             server.await
         })
@@ -102,6 +109,23 @@ impl Handle {
         }
         Ok(())
     }
+}
+
+/// HTTPS from PEM files: the certificate chain and its private key.
+fn tls_config(cert: &Path, key: &Path) -> anyhow::Result<rustls::ServerConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let chain = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .with_context(|| format!("cannot read the certificate {}", cert.display()))?;
+    let key =
+        PrivateKeyDer::from_pem_file(key).with_context(|| format!("cannot read the private key {}", key.display()))?;
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .context("the certificate and key do not fit together")?;
+    Ok(config)
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -28,6 +28,12 @@ pub struct ServeConfig {
     /// DNS worker threads (one is fastest on small machines: see BENCHMARKS.md)
     #[arg(long, env = "NSBOX_DNS_THREADS", default_value_t = 1)]
     pub dns_threads: usize,
+    /// Serve the console and API over HTTPS with this PEM certificate chain (needs --tls-key)
+    #[arg(long, env = "NSBOX_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert
+    #[arg(long, env = "NSBOX_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// Bearer token /metrics requires (default: none)
     #[arg(long, env = "NSBOX_METRICS_TOKEN")]
     pub metrics_token: Option<String>,
@@ -95,6 +101,8 @@ impl Default for ServeConfig {
             http_workers: 2,
             session_idle: 12 * 3600,
             cache_mib: 64,
+            tls_cert: None,
+            tls_key: None,
             metrics_token: None,
             metrics_allow: Vec::new(),
             rate_read: limits.read,

@@ -293,3 +293,31 @@ fn cookies_are_secure_behind_an_https_proxy() {
     let cookie = proxied.header("set-cookie").unwrap_or_default().to_string();
     assert!(cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
 }
+
+#[test]
+fn https_from_certificate_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl");
+    assert!(made.status.success(), "{made:?}");
+    let s = Server::start_with(ServeConfig { tls_cert: Some(cert), tls_key: Some(key), ..ServeConfig::default() });
+    let url = s.base.replace("http://", "https://");
+    let script = "import ssl, sys, urllib.request\n\
+        r = urllib.request.urlopen(sys.argv[1] + '/login', context=ssl._create_unverified_context())\n\
+        print(r.status, r.headers.get('Set-Cookie'))";
+    let out = std::process::Command::new("python3").args(["-c", script, &url]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.starts_with("200 ") && text.contains("Secure") && text.contains("HttpOnly"),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plain = ureq::get(&format!("{}/healthz", s.base)).call();
+    assert!(plain.is_err(), "plain HTTP is not spoken on the HTTPS port");
+}
