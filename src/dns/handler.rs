@@ -33,49 +33,15 @@ impl Handler {
     }
 }
 
-/// Passes answers on and counts the first one of each query (RCODE, type, time).
-#[derive(Clone)]
-struct Measured<R> {
-    inner: R,
-    metrics: Arc<crate::metrics::Metrics>,
-    qtype: u16,
-    start: std::time::Instant,
-    counted: bool,
-}
-
-#[async_trait::async_trait]
-impl<R: ResponseHandler> ResponseHandler for Measured<R> {
-    async fn send_response<'a>(
-        &mut self,
-        response: hickory_server::zone_handler::MessageResponse<
-            '_,
-            'a,
-            impl Iterator<Item = &'a Record> + Send + 'a,
-            impl Iterator<Item = &'a Record> + Send + 'a,
-            impl Iterator<Item = &'a Record> + Send + 'a,
-            impl Iterator<Item = &'a Record> + Send + 'a,
-        >,
-    ) -> Result<ResponseInfo, NetError> {
-        if !self.counted {
-            self.counted = true;
-            self.metrics.dns_answered(u16::from(response.metadata().response_code), self.qtype, self.start.elapsed());
-        }
-        self.inner.send_response(response).await
-    }
-}
-
 #[async_trait::async_trait]
 impl RequestHandler for Handler {
     async fn handle_request<R: ResponseHandler, T: Time>(&self, request: &Request, response: R) -> ResponseInfo {
+        let start = std::time::Instant::now();
+        let mut code = ResponseCode::ServFail;
+        let answered = self.respond(request, response, &mut code).await;
         let qtype = request.queries.queries().first().map_or(0, |q| u16::from(q.query_type()));
-        let response = Measured {
-            inner: response,
-            metrics: self.catalog.metrics.clone(),
-            qtype,
-            start: std::time::Instant::now(),
-            counted: false,
-        };
-        match self.respond(request, response).await {
+        self.catalog.metrics.dns_answered(u16::from(code), qtype, start.elapsed());
+        match answered {
             Ok(info) => info,
             Err(error) => {
                 tracing::debug!(%error, "could not send a DNS response");
@@ -88,33 +54,43 @@ impl RequestHandler for Handler {
 }
 
 impl Handler {
-    async fn respond<R: ResponseHandler>(&self, request: &Request, mut response: R) -> Result<ResponseInfo, NetError> {
+    /// Answers one request; `code` says with which RCODE (for the metrics).
+    async fn respond<R: ResponseHandler>(
+        &self,
+        request: &Request,
+        mut response: R,
+        code: &mut ResponseCode,
+    ) -> Result<ResponseInfo, NetError> {
         let edns = response_edns(request);
+        let mut fail = |c: ResponseCode| {
+            *code = c;
+            c
+        };
         if request.metadata.op_code == OpCode::Update {
-            return super::update::respond(request, &self.catalog, &self.service, edns.as_ref(), response).await;
+            return super::update::respond(request, &self.catalog, &self.service, edns.as_ref(), response, code).await;
         }
         if request.metadata.op_code != OpCode::Query {
-            return error(request, &mut response, ResponseCode::NotImp, edns.as_ref()).await;
+            return error(request, &mut response, fail(ResponseCode::NotImp), edns.as_ref()).await;
         }
         if request.edns.as_ref().is_some_and(|e| e.version() > 0) {
-            return error(request, &mut response, ResponseCode::BADVERS, edns.as_ref()).await;
+            return error(request, &mut response, fail(ResponseCode::BADVERS), edns.as_ref()).await;
         }
         let [query] = request.queries.queries() else {
-            return error(request, &mut response, ResponseCode::FormErr, edns.as_ref()).await;
+            return error(request, &mut response, fail(ResponseCode::FormErr), edns.as_ref()).await;
         };
         if query.query_class() != DNSClass::IN {
-            return error(request, &mut response, ResponseCode::Refused, edns.as_ref()).await;
+            return error(request, &mut response, fail(ResponseCode::Refused), edns.as_ref()).await;
         }
         let qname = query.name().to_string();
         let qname = qname.trim_end_matches('.');
         let zones = self.catalog.current();
         let Some(zone) = zones.find(qname) else {
-            return error(request, &mut response, ResponseCode::Refused, edns.as_ref()).await;
+            return error(request, &mut response, fail(ResponseCode::Refused), edns.as_ref()).await;
         };
         let qtype = query.query_type();
         if matches!(qtype, RecordType::AXFR | RecordType::IXFR) {
             if zone.domain != qname {
-                return error(request, &mut response, ResponseCode::NotAuth, edns.as_ref()).await;
+                return error(request, &mut response, fail(ResponseCode::NotAuth), edns.as_ref()).await;
             }
             let ctx = transfer::Context {
                 request,
@@ -123,9 +99,10 @@ impl Handler {
                 zone,
                 edns: edns.as_ref(),
             };
-            return transfer::respond(ctx, response).await;
+            return transfer::respond(ctx, response, code).await;
         }
         let lookup = zone.lookup(qname, query.original().name(), qtype);
+        *code = lookup.rcode;
         match tsig::check(request, &self.catalog.tsig_keys()) {
             tsig::Verdict::Unsigned => send_lookup(request, &mut response, lookup, edns.as_ref(), None).await,
             tsig::Verdict::Valid { mut signing, .. } => {

@@ -28,7 +28,12 @@ pub struct Context<'a> {
     pub edns: Option<&'a Edns>,
 }
 
-pub async fn respond<R: ResponseHandler>(ctx: Context<'_>, mut response: R) -> Result<ResponseInfo, NetError> {
+pub async fn respond<R: ResponseHandler>(
+    ctx: Context<'_>,
+    mut response: R,
+    code: &mut ResponseCode,
+) -> Result<ResponseInfo, NetError> {
+    *code = ResponseCode::Refused;
     let request = ctx.request;
     let is_ixfr = request.queries.queries().first().is_some_and(|q| q.query_type() == RecordType::IXFR);
     // A valid TSIG key covering the zone admits the client; without TSIG, its address must.
@@ -38,6 +43,7 @@ pub async fn respond<R: ResponseHandler>(ctx: Context<'_>, mut response: R) -> R
             return send(&ctx, &mut response, ResponseCode::Refused, &[], Some(&mut signing)).await;
         }
         tsig::Verdict::Invalid(context) => {
+            *code = ResponseCode::NotAuth;
             tracing::info!(zone = %ctx.zone.domain, client = %request.src(), "zone transfer with a bad TSIG signature");
             return send_tsig_error(request, &mut response, context).await;
         }
@@ -48,12 +54,16 @@ pub async fn respond<R: ResponseHandler>(ctx: Context<'_>, mut response: R) -> R
         }
     };
     let client_serial = is_ixfr.then(|| client_serial(request)).flatten();
+    *code = ResponseCode::NoError;
     if request.protocol() == Protocol::Udp {
         // Over UDP an IXFR gets the current SOA (RFC 1995 §2: "use TCP"); AXFR needs TCP.
         let soa = std::slice::from_ref(&ctx.zone.soa);
         return match client_serial {
             Some(_) => send(&ctx, &mut response, ResponseCode::NoError, soa, signing.as_mut()).await,
-            None => send(&ctx, &mut response, ResponseCode::FormErr, &[], signing.as_mut()).await,
+            None => {
+                *code = ResponseCode::FormErr;
+                send(&ctx, &mut response, ResponseCode::FormErr, &[], signing.as_mut()).await
+            }
         };
     }
     let records = match client_serial {

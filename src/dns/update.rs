@@ -17,6 +17,7 @@ pub async fn respond<R: ResponseHandler>(
     service: &Service,
     edns: Option<&Edns>,
     mut response: R,
+    answered: &mut ResponseCode,
 ) -> Result<ResponseInfo, NetError> {
     let mut signing = None;
     let key = match tsig::check(request, &catalog.tsig_keys()) {
@@ -24,7 +25,10 @@ pub async fn respond<R: ResponseHandler>(
             signing = Some(s);
             Some(key)
         }
-        tsig::Verdict::Invalid(context) => return send_tsig_error(request, &mut response, context).await,
+        tsig::Verdict::Invalid(context) => {
+            *answered = ResponseCode::NotAuth;
+            return send_tsig_error(request, &mut response, context).await;
+        }
         tsig::Verdict::Unsigned => None,
     };
     let code = match key {
@@ -43,6 +47,7 @@ pub async fn respond<R: ResponseHandler>(
     if code != ResponseCode::NoError {
         tracing::info!(client = %request.src(), ?code, "dynamic update not applied");
     }
+    *answered = code;
     let mut metadata = Metadata::response_from_request(&request.metadata);
     metadata.response_code = code;
     send_sections(request, &mut response, metadata, edns, [&[], &[], &[]], signing.as_mut()).await
