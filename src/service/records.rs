@@ -215,7 +215,7 @@ impl Service {
 
 /// Stores a new record after the rule checks against the records at its name (including
 /// those this transaction already added).
-fn insert(txn: &mut Txn, zone: &Zone, data: RecordData) -> Result<Record> {
+pub(super) fn insert(txn: &mut Txn, zone: &Zone, data: RecordData) -> Result<Record> {
     let neighbours = txn.records_named(&zone.id, &data.name)?;
     record::check_coexistence(&data, neighbours.iter().map(|r| &r.data)).map_err(|c| Error::Conflict(c.0))?;
     let at = now();

@@ -3,10 +3,11 @@
 //! transaction, all or nothing, through the same validator, journal, audit and publishing as
 //! every other write. SOA and apex NS are nsbox's and are left alone.
 
+use super::records::insert;
 use super::{Actor, Diff, Error, Result, Service};
+use crate::domain::name;
 use crate::domain::record::{self, Record, RecordData, RecordInput, RecordType};
 use crate::domain::tsig::TsigKey;
-use crate::domain::{name, new_id, now};
 use crate::store::{Read, Txn};
 
 /// RFC 2136 §2.4. Names are absolute (no trailing dot).
@@ -190,15 +191,12 @@ fn apply(txn: &mut Txn, zone: &crate::domain::zone::Zone, op: &UpdateOp, diff: &
             if protected(&data.name, data.rtype) {
                 return Ok(());
             }
-            let existing = txn.records_named(&zone.id, &data.name).map_err(|_| UpdateFailure::ServFail)?;
-            // RFC 2136 §3.4.2.2: an RR that would break the CNAME rule, or is already there, is skipped.
-            if record::check_coexistence(&data, existing.iter().map(|r| &r.data)).is_err() {
-                return Ok(());
+            match insert(txn, zone, data) {
+                Ok(record) => diff.added.push(record),
+                // RFC 2136 §3.4.2.2: an RR that would break the CNAME rule, or is already there, is skipped.
+                Err(Error::Conflict(_)) => {}
+                Err(_) => return Err(UpdateFailure::ServFail),
             }
-            let at = now();
-            let record = Record { id: new_id("rec_"), zone_id: zone.id.clone(), data, created_at: at, updated_at: at };
-            txn.put_record(&record, None).map_err(|_| UpdateFailure::ServFail)?;
-            diff.added.push(record);
         }
         UpdateOp::DeleteName(n) => {
             let (rel, records) = at_name(txn, &zone.id, &zone.domain, n)?;

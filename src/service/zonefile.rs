@@ -3,11 +3,12 @@
 
 use std::collections::HashMap;
 
+use super::records::insert;
 use super::{Actor, Diff, Error, Result, Service};
 use crate::domain::auth::Scope;
+use crate::domain::now;
 use crate::domain::record::{self, Record, RecordData, RecordType};
 use crate::domain::zonefile::{self, Refusal};
-use crate::domain::{new_id, now};
 use crate::store::Read;
 
 /// The TTL a record without one (and without `$TTL`) gets.
@@ -103,15 +104,7 @@ impl Service {
                 diff.added.push(record);
             }
             for data in added {
-                let neighbours = txn.records_named(&zone.id, &data.name)?;
-                if let Err(conflict) = record::check_coexistence(&data, neighbours.iter().map(|r| &r.data)) {
-                    return Err(Error::Conflict(conflict.0));
-                }
-                let at = now();
-                let record =
-                    Record { id: new_id("rec_"), zone_id: zone.id.clone(), data, created_at: at, updated_at: at };
-                txn.put_record(&record, None)?;
-                diff.added.push(record);
+                diff.added.push(insert(txn, zone, data)?);
             }
             report.refused = refused;
             report.applied = true;
