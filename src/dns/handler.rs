@@ -103,7 +103,7 @@ impl Handler {
         }
         let lookup = zone.lookup(qname, query.original().name(), qtype);
         *code = lookup.rcode;
-        match tsig::check(request, &self.catalog.tsig_keys()) {
+        match tsig::check(request, &self.catalog) {
             tsig::Verdict::Unsigned => send_lookup(request, &mut response, lookup, edns.as_ref(), None).await,
             tsig::Verdict::Valid { mut signing, .. } => {
                 send_lookup(request, &mut response, lookup, edns.as_ref(), Some(&mut signing)).await

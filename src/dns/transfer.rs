@@ -37,7 +37,7 @@ pub async fn respond<R: ResponseHandler>(
     let request = ctx.request;
     let is_ixfr = request.queries.queries().first().is_some_and(|q| q.query_type() == RecordType::IXFR);
     // A valid TSIG key covering the zone admits the client; without TSIG, its address must.
-    let mut signing = match tsig::check(request, &ctx.catalog.tsig_keys()) {
+    let mut signing = match tsig::check(request, ctx.catalog) {
         tsig::Verdict::Valid { key, signing } if key.key.covers(&ctx.zone.domain) => Some(signing),
         tsig::Verdict::Valid { mut signing, .. } => {
             return send(&ctx, &mut response, ResponseCode::Refused, &[], Some(&mut signing)).await;

@@ -45,8 +45,11 @@ fn now() -> u64 {
     u64::try_from(crate::domain::now()).unwrap_or(0)
 }
 
-pub fn check(request: &Request, keys: &[Arc<Key>]) -> Verdict {
+/// The TSIG verdict on a request; the keys are looked at only when it is signed (most queries
+/// are not).
+pub fn check(request: &Request, catalog: &super::Catalog) -> Verdict {
     let Some(tsig) = request.signature.as_deref() else { return Verdict::Unsigned };
+    let keys = catalog.tsig_keys();
     let (id, now) = (request.metadata.id, now());
     let Some(key) = keys.iter().find(|k| k.signer.signer_name() == &tsig.name) else {
         return Verdict::Invalid(Some(TSigResponseContext::unknown_key(id, now, tsig.name.clone())));

@@ -20,7 +20,7 @@ pub async fn respond<R: ResponseHandler>(
     answered: &mut ResponseCode,
 ) -> Result<ResponseInfo, NetError> {
     let mut signing = None;
-    let key = match tsig::check(request, &catalog.tsig_keys()) {
+    let key = match tsig::check(request, catalog) {
         tsig::Verdict::Valid { key, signing: s } => {
             signing = Some(s);
             Some(key)
