@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Timestamp, ValidationError, name};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum TsigAlgorithm {
     #[serde(rename = "hmac-sha256")]
     HmacSha256,

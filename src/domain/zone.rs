@@ -40,8 +40,9 @@ pub struct Zone {
     pub notify: Vec<std::net::SocketAddr>,
 }
 
-/// A change to a zone's settings; None keeps the current value.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// A change to a zone's settings; a field left out keeps its current value.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"refresh": 3600, "allow_transfer": ["192.0.2.53/32"], "notify": ["192.0.2.53:53"]}))]
 #[serde(deny_unknown_fields)]
 pub struct ZoneSettings {
     pub refresh: Option<u32>,

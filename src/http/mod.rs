@@ -21,6 +21,7 @@ pub fn routes(cfg: &mut aweb::ServiceConfig) {
         .route("/metrics", get().to(metrics))
         .route("/readyz", get().to(readyz))
         .route("/static/{file}", get().to(assets::serve))
+        .route("/api/openapi.json", get().to(api::openapi::serve))
         .configure(web::routes);
     cfg.service(
         aweb::scope("/api/v1")

@@ -13,7 +13,7 @@ use crate::domain::record::RecordInput;
 #[folder = "templates/"]
 struct Files;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Template {
     pub id: String,
@@ -24,7 +24,7 @@ pub struct Template {
     pub records: Vec<TemplateRecord>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Variable {
     pub name: String,
@@ -35,7 +35,7 @@ pub struct Variable {
     pub example: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TemplateRecord {
     #[serde(rename = "type")]

@@ -254,6 +254,7 @@ fn a_person_manages_dns_in_chromium() {
             (&format!("{zone_url}/history")[..], "zone-history"),
             ("/admin/users", "users"),
             ("/account", "account"),
+            ("/api-reference", "api-reference"),
             ("/nowhere", "not-found"),
         ] {
             b.goto(path).await;

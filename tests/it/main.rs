@@ -10,6 +10,7 @@ mod cli;
 mod dig;
 mod dns;
 mod metrics;
+mod openapi;
 mod support;
 mod transfer;
 mod update;

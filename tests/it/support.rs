@@ -98,12 +98,17 @@ impl Server {
     }
 
     pub fn request(&self, method: &str, path: &str, token: Option<&str>, body: Option<&[u8]>) -> Resp {
+        self.request_as(method, path, token, body.map(|b| ("application/json", b)))
+    }
+
+    /// A request whose body has the given content type.
+    pub fn request_as(&self, method: &str, path: &str, token: Option<&str>, body: Option<(&str, &[u8])>) -> Resp {
         let mut req = ureq::request(method, &format!("{}{}", self.base, path));
         if let Some(t) = token {
             req = req.set("Authorization", &format!("Bearer {t}"));
         }
         let result = match body {
-            Some(b) => req.set("Content-Type", "application/json").send_bytes(b),
+            Some((content_type, b)) => req.set("Content-Type", content_type).send_bytes(b),
             None => req.call(),
         };
         let response = match result {

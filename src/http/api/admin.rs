@@ -1,10 +1,9 @@
 //! The native admin API: users (admins only) and API tokens (one's own; admins: anyone's).
 
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
-use super::{ApiResult, Dialect, blocking, parse_json};
+use super::{ApiResult, Dialect, Errors, blocking, parse_json};
 use crate::domain::ValidationError;
 use crate::domain::auth::{Scope, Token, TokenStyle, User};
 use crate::domain::iso8601;
@@ -12,44 +11,115 @@ use crate::domain::tsig::{TsigAlgorithm, TsigKey};
 use crate::http::auth::Caller;
 use crate::service::{NewToken, Service, UserChange};
 
-fn user_view(u: &User) -> Value {
-    json!({"id": u.id, "username": u.username, "admin": u.admin, "disabled": u.disabled, "created_at": iso8601(u.created_at)})
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct UserView {
+    id: String,
+    username: String,
+    admin: bool,
+    disabled: bool,
+    created_at: String,
+    /// Only in the answer that created the user, when the password was generated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password: Option<String>,
 }
 
-fn token_view(t: &Token) -> Value {
-    json!({
-        "id": t.id,
-        "name": t.label,
-        "prefix": t.display_prefix(),
-        "style": t.style,
-        "user_id": t.user_id,
-        "scopes": t.scopes,
-        "zones": t.zones,
-        "created_at": iso8601(t.created_at),
-        "last_used_at": t.last_used_at.map(iso8601),
-        "revoked": t.revoked,
-    })
+fn user_view(u: &User) -> UserView {
+    UserView {
+        id: u.id.clone(),
+        username: u.username.clone(),
+        admin: u.admin,
+        disabled: u.disabled,
+        created_at: iso8601(u.created_at),
+        password: None,
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct UserList {
+    users: Vec<UserView>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TokenView {
+    id: String,
+    name: String,
+    /// The token's first characters, to recognise it by; never the secret.
+    prefix: String,
+    style: TokenStyle,
+    user_id: String,
+    scopes: Vec<Scope>,
+    /// Domains the token is limited to; empty: all of the user's zones.
+    zones: Vec<String>,
+    created_at: String,
+    last_used_at: Option<String>,
+    revoked: bool,
+    /// The token itself: only in the answer that created it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<String>,
+}
+
+fn token_view(t: &Token) -> TokenView {
+    TokenView {
+        id: t.id.clone(),
+        name: t.label.clone(),
+        prefix: t.display_prefix(),
+        style: t.style,
+        user_id: t.user_id.clone(),
+        scopes: t.scopes.clone(),
+        zones: t.zones.clone(),
+        created_at: iso8601(t.created_at),
+        last_used_at: t.last_used_at.map(iso8601),
+        revoked: t.revoked,
+        token: None,
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TokenList {
+    tokens: Vec<TokenView>,
+}
+
+/// The caller as the API sees it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Me<'a> {
+    username: &'a str,
+    admin: bool,
+    /// The token's id (tok_…).
+    token: &'a str,
+    /// Absent: every scope.
+    scopes: &'a Option<Vec<Scope>>,
+    zones: &'a [String],
 }
 
 /// Who the token belongs to and what it may do; answered from memory, so it also measures the
 /// cost of the token check itself.
+#[utoipa::path(
+    get, path = "/api/v1/me", tag = "Admin", summary = "Who the token belongs to and what it may do",
+    responses((status = 200, description = "The caller", body = Me), Errors)
+)]
 pub async fn me(caller: Caller) -> HttpResponse {
-    HttpResponse::Ok().json(json!({
-        "username": caller.username,
-        "admin": caller.admin,
-        "token": caller.via,
-        "scopes": caller.scopes,
-        "zones": caller.zones,
-    }))
+    HttpResponse::Ok().json(Me {
+        username: &caller.username,
+        admin: caller.admin,
+        token: &caller.via,
+        scopes: &caller.scopes,
+        zones: &caller.zones,
+    })
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/users", tag = "Admin", summary = "Users (admins only)",
+    responses((status = 200, description = "The users", body = UserList), Errors)
+)]
 pub async fn list_users(svc: web::Data<Service>, caller: Caller) -> ApiResult {
     let users = blocking(move || svc.list_users(&caller)).await?;
-    Ok(HttpResponse::Ok().json(json!({"users": users.iter().map(user_view).collect::<Vec<_>>()})))
+    Ok(HttpResponse::Ok().json(UserList { users: users.iter().map(user_view).collect() }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"username": "alice", "admin": false}))]
 struct NewUser {
+    /// 1–32 of a–z, 0–9, `.`, `_`, `-`.
     username: Option<String>,
     password: Option<String>,
     #[serde(default)]
@@ -57,31 +127,44 @@ struct NewUser {
 }
 
 /// Creates a user; a generated password is returned once.
+#[utoipa::path(
+    post, path = "/api/v1/users", tag = "Admin", summary = "Create a user (admins only)",
+    description = "Without `password`, one is generated and returned in this answer only.", request_body = NewUser,
+    responses((status = 201, description = "The new user", body = UserView), Errors)
+)]
 pub async fn create_user(svc: web::Data<Service>, caller: Caller, body: web::Bytes) -> ApiResult {
     let NewUser { username, password, admin } = parse_json(&body, Dialect::Vps)?;
     let username = username.ok_or_else(|| ValidationError::new("username", "The field 'username' is required"))?;
     let generated = password.is_none();
     let (user, password) = blocking(move || svc.create_user(&caller, &username, password, admin)).await?;
-    let mut view = user_view(&user);
-    if generated {
-        view["password"] = json!(password);
-    }
+    let view = UserView { password: generated.then_some(password), ..user_view(&user) };
     Ok(HttpResponse::Created().json(view))
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/users/{id}", tag = "Admin", summary = "One user (admins only)",
+    params(("id" = String, Path, description = "The user id (usr_…)")),
+    responses((status = 200, description = "The user", body = UserView), Errors)
+)]
 pub async fn get_user(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
     let users = blocking(move || svc.list_users(&caller)).await?;
     let user = users.iter().find(|u| u.id == *path).ok_or(crate::service::Error::NotFound("User"))?;
     Ok(HttpResponse::Ok().json(user_view(user)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"disabled": true}))]
 struct UserPatch {
     admin: Option<bool>,
     disabled: Option<bool>,
     password: Option<String>,
 }
 
+#[utoipa::path(
+    patch, path = "/api/v1/users/{id}", tag = "Admin", summary = "Change a user (admins only)",
+    params(("id" = String, Path, description = "The user id (usr_…)")), request_body = UserPatch,
+    responses((status = 200, description = "The user", body = UserView), Errors)
+)]
 pub async fn update_user(
     svc: web::Data<Service>,
     caller: Caller,
@@ -94,23 +177,36 @@ pub async fn update_user(
     Ok(HttpResponse::Ok().json(user_view(&user)))
 }
 
+#[utoipa::path(
+    delete, path = "/api/v1/users/{id}", tag = "Admin", summary = "Delete a user, their zones and tokens (admins only)",
+    params(("id" = String, Path, description = "The user id (usr_…)")),
+    responses((status = 204, description = "Deleted"), Errors)
+)]
 pub async fn delete_user(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
     blocking(move || svc.delete_user(&caller, &path)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TokenQuery {
+    /// Admins: every user's tokens, not only their own.
     #[serde(default)]
     all: bool,
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/tokens", tag = "Admin", summary = "API tokens (one's own; admins: `?all=true` for everyone's)",
+    params(TokenQuery),
+    responses((status = 200, description = "The tokens, never their secrets", body = TokenList), Errors)
+)]
 pub async fn list_tokens(svc: web::Data<Service>, caller: Caller, query: web::Query<TokenQuery>) -> ApiResult {
     let tokens = blocking(move || svc.list_tokens(&caller, query.all)).await?;
-    Ok(HttpResponse::Ok().json(json!({"tokens": tokens.iter().map(token_view).collect::<Vec<_>>()})))
+    Ok(HttpResponse::Ok().json(TokenList { tokens: tokens.iter().map(token_view).collect() }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"name": "certbot", "scopes": ["dns:read", "dns:create", "dns:delete"], "zones": ["example.com"], "style": "vps"}))]
 struct NewTokenBody {
     name: Option<String>,
     #[serde(default)]
@@ -122,6 +218,12 @@ struct NewTokenBody {
 }
 
 /// Creates a token; the token string is in this answer and never again.
+#[utoipa::path(
+    post, path = "/api/v1/tokens", tag = "Admin", summary = "Create an API token",
+    description = "The token is in this answer and never again. No scopes: every `dns:*` scope. Admins may create one for another user with `user_id`.",
+    request_body = NewTokenBody,
+    responses((status = 201, description = "The new token, with its secret", body = TokenView), Errors)
+)]
 pub async fn create_token(svc: web::Data<Service>, caller: Caller, body: web::Bytes) -> ApiResult {
     let b: NewTokenBody = parse_json(&body, Dialect::Vps)?;
     let new = NewToken {
@@ -132,26 +234,61 @@ pub async fn create_token(svc: web::Data<Service>, caller: Caller, body: web::By
         user_id: b.user_id,
     };
     let (token, secret) = blocking(move || svc.create_token(&caller, new)).await?;
-    let mut view = token_view(&token);
-    view["token"] = json!(secret);
-    Ok(HttpResponse::Created().json(view))
+    Ok(HttpResponse::Created().json(TokenView { token: Some(secret), ..token_view(&token) }))
 }
 
+#[utoipa::path(
+    delete, path = "/api/v1/tokens/{id}", tag = "Admin", summary = "Revoke an API token",
+    params(("id" = String, Path, description = "The token id (tok_…)")),
+    responses((status = 204, description = "Revoked"), Errors)
+)]
 pub async fn revoke_token(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
     blocking(move || svc.revoke_token(&caller, &path)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-fn tsig_view(k: &TsigKey) -> Value {
-    json!({"name": k.name, "algorithm": k.algorithm, "zones": k.zones, "names": k.names, "types": k.types, "created_at": iso8601(k.created_at)})
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TsigKeyView {
+    name: String,
+    algorithm: TsigAlgorithm,
+    zones: Vec<String>,
+    names: Vec<String>,
+    #[schema(value_type = Vec<String>)]
+    types: Vec<crate::domain::record::RecordType>,
+    created_at: String,
+    /// Base64, as BIND writes it: only in the answer that created the key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
 }
 
+fn tsig_view(k: &TsigKey) -> TsigKeyView {
+    TsigKeyView {
+        name: k.name.clone(),
+        algorithm: k.algorithm,
+        zones: k.zones.clone(),
+        names: k.names.clone(),
+        types: k.types.clone(),
+        created_at: iso8601(k.created_at),
+        secret: None,
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TsigKeyList {
+    tsig_keys: Vec<TsigKeyView>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/tsig-keys", tag = "Admin", summary = "TSIG keys for transfers and dynamic updates (admins only)",
+    responses((status = 200, description = "The keys, without secrets", body = TsigKeyList), Errors)
+)]
 pub async fn list_tsig_keys(svc: web::Data<Service>, caller: Caller) -> ApiResult {
     let keys = blocking(move || svc.list_tsig_keys(&caller)).await?;
-    Ok(HttpResponse::Ok().json(json!({"tsig_keys": keys.iter().map(tsig_view).collect::<Vec<_>>()})))
+    Ok(HttpResponse::Ok().json(TsigKeyList { tsig_keys: keys.iter().map(tsig_view).collect() }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"name": "acme.example.com", "algorithm": "hmac-sha256", "zones": ["example.com"], "names": ["_acme-challenge.example.com"], "types": ["TXT"]}))]
 struct NewTsigKey {
     name: Option<String>,
     algorithm: Option<String>,
@@ -164,6 +301,12 @@ struct NewTsigKey {
 }
 
 /// Creates a TSIG key; the secret is in this answer (base64, as BIND writes it).
+#[utoipa::path(
+    post, path = "/api/v1/tsig-keys", tag = "Admin", summary = "Create a TSIG key (admins only)",
+    description = "`zones`, `names` and `types` limit what the key may transfer and update; empty lists allow all.",
+    request_body = NewTsigKey,
+    responses((status = 201, description = "The new key, with its secret", body = TsigKeyView), Errors)
+)]
 pub async fn create_tsig_key(svc: web::Data<Service>, caller: Caller, body: web::Bytes) -> ApiResult {
     let b: NewTsigKey = parse_json(&body, Dialect::Vps)?;
     let name = b.name.ok_or_else(|| ValidationError::new("name", "The field 'name' is required"))?;
@@ -171,17 +314,24 @@ pub async fn create_tsig_key(svc: web::Data<Service>, caller: Caller, body: web:
     let key =
         blocking(move || svc.create_tsig_key_with_policy(&caller, &name, algorithm, &b.zones, &b.names, &b.types))
             .await?;
-    let mut view = tsig_view(&key);
-    view["secret"] = json!(key.secret);
-    Ok(HttpResponse::Created().json(view))
+    Ok(HttpResponse::Created().json(TsigKeyView { secret: Some(key.secret.clone()), ..tsig_view(&key) }))
 }
 
+#[utoipa::path(
+    delete, path = "/api/v1/tsig-keys/{name}", tag = "Admin", summary = "Delete a TSIG key (admins only)",
+    params(("name" = String, Path, description = "The key's name")),
+    responses((status = 204, description = "Deleted"), Errors)
+)]
 pub async fn delete_tsig_key(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
     blocking(move || svc.delete_tsig_key(&caller, &path)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// A consistent copy of the data file, taken while the server runs (admins only).
+#[utoipa::path(
+    get, path = "/api/v1/backup", tag = "Admin", summary = "A consistent copy of the data file (admins only)",
+    responses((status = 200, description = "The redb file", body = Vec<u8>, content_type = "application/octet-stream"), Errors)
+)]
 pub async fn backup(svc: web::Data<Service>, caller: Caller) -> ApiResult {
     let bytes = blocking(move || {
         let out = std::env::temp_dir().join(format!("nsbox-backup-{}.redb", crate::domain::random_string(12)));

@@ -2,6 +2,7 @@
 //! render. One error type renders every failure as `{"detail", "error_code", "field"}`.
 
 pub mod admin;
+pub mod openapi;
 pub mod pocket;
 pub mod vps;
 
@@ -34,15 +35,46 @@ impl From<actix_web::error::BlockingError> for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    detail: &'a str,
-    error_code: &'a str,
-    field: Option<&'a str>,
+/// Every API error, in both dialects and the admin API.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"detail": "MX records require a priority value", "error_code": "validation_error", "field": "priority"}))]
+pub struct ErrorBody {
+    /// What went wrong, for a person.
+    detail: String,
+    /// validation_error, unauthorized, forbidden, not_found, conflict, unprocessable_entity,
+    /// rate_limit_exceeded, payload_too_large, method_not_allowed or internal_error.
+    error_code: String,
+    /// The request field at fault, when there is one.
+    field: Option<String>,
 }
 
 fn error_response(status: StatusCode, code: &str, detail: &str, field: Option<&str>) -> HttpResponse {
-    HttpResponse::build(status).json(ErrorBody { detail, error_code: code, field })
+    let body = ErrorBody { detail: detail.to_string(), error_code: code.to_string(), field: field.map(str::to_string) };
+    HttpResponse::build(status).json(body)
+}
+
+/// The errors any authenticated API call can answer with, as documented in the OpenAPI file.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // Only described, never built: ApiError renders these.
+pub enum Errors {
+    /// Invalid input: the body, a field or a query parameter.
+    #[response(status = 400)]
+    BadRequest(ErrorBody),
+    /// No token, or an unknown, revoked or malformed one.
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// The token lacks the scope the call needs (the detail names it), or the call is for admins.
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+    /// No such object, or not the caller's.
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+    /// The record or zone already exists, or breaks the CNAME rule.
+    #[response(status = 409)]
+    Conflict(ErrorBody),
+    /// Over the token's rate limit; see Retry-After and X-RateLimit-*.
+    #[response(status = 429)]
+    RateLimited(ErrorBody),
 }
 
 impl ApiError {
@@ -154,9 +186,14 @@ pub fn json_framework_errors<B>(res: ServiceResponse<B>) -> actix_web::Result<Er
 }
 
 /// `?page=&page_size=` of the VPS.org lists: absent means the whole list.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    /// Page number from 1; with it the answer carries `Link` and `X-Total-Count` headers.
+    #[param(value_type = Option<u32>, minimum = 1)]
     page: Option<String>,
+    /// Items per page, 1–1000 (default 100).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     page_size: Option<String>,
 }
 

@@ -4,7 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use super::{ApiResult, Dialect, PageQuery, blocking, parse_json};
+use super::{ApiResult, Dialect, Errors, PageQuery, blocking, parse_json};
 use crate::domain::iso8601;
 use crate::domain::record::{Record, RecordInput, RecordType};
 use crate::domain::zone::{Zone, ZoneSettings};
@@ -13,7 +13,9 @@ use crate::service::{ImportMode, RecordChange, Service};
 
 const DEFAULT_TTL: u32 = 3600;
 
-#[derive(Serialize)]
+/// A zone (seed 003's fields plus nsbox's serial, SOA timers and transfer settings).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = VpsZone)]
 pub struct ZoneView {
     uuid: String,
     domain: String,
@@ -26,11 +28,14 @@ pub struct ZoneView {
     minimum: u32,
     allow_transfer: Vec<String>,
     notify: Vec<String>,
+    /// Present on create and on the zone's own page.
     #[serde(skip_serializing_if = "Option::is_none")]
     records: Option<Vec<RecordView>>,
 }
 
-#[derive(Serialize)]
+/// A record as VPS.org shows it; `uuid` is the same id the PocketDNS dialect calls `id`.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = VpsRecord)]
 pub struct RecordView {
     uuid: String,
     zone: String,
@@ -72,13 +77,22 @@ fn record_view(r: Record) -> RecordView {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ZoneFilter {
+    /// Only the zone of this domain.
     domain: Option<String>,
     #[serde(flatten)]
+    #[param(ignore)] // Documented on its own: PageQuery.
     page: PageQuery,
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/dns-zones", tag = "VPS.org zones and records", operation_id = "vps_list_zones",
+    summary = "STENDIN the caller's zones",
+    params(ZoneFilter, PageQuery),
+    responses((status = 200, description = "The zones, without their records", body = [ZoneView]), Errors)
+)]
 pub async fn list_zones(
     svc: web::Data<Service>,
     caller: Caller,
@@ -90,11 +104,22 @@ pub async fn list_zones(
     page.respond(&req, zones.into_iter().map(|z| zone_view(z, None)).collect())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = VpsNewZone, example = json!({"domain": "example.com"}))]
 struct NewZone {
     domain: Option<String>,
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/dns-zones", tag = "VPS.org zones and records", operation_id = "vps_create_zone",
+    summary = "KOZ a zone",
+    description = "A JSON body creates an empty zone. A BIND master file (`Content-Type: text/dns`) creates the zone with its records in one call; the domain comes from `?domain=` or `$ORIGIN`.",
+    request_body(content(
+        (NewZone = "application/json"),
+        (String = "text/dns", example = "$ORIGIN files.example.\n$TTL 3600\nwww IN A 192.0.2.10\n"),
+    )),
+    responses((status = 201, description = "The new zone", body = ZoneView), Errors)
+)]
 pub async fn create_zone(svc: web::Data<Service>, caller: Caller, req: HttpRequest, body: web::Bytes) -> ApiResult {
     let is_zone_file = req
         .headers()
@@ -140,12 +165,23 @@ async fn create_zone_from_file(svc: web::Data<Service>, caller: Caller, req: &Ht
     Ok(HttpResponse::Created().json(zone_view(zone, None)))
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/dns-zones/{uuid}", tag = "VPS.org zones and records", operation_id = "vps_get_zone",
+    summary = "STENDIN a zone with its records", params(("uuid" = String, Path, description = "The zone id (dom_…), also PocketDNS's domain_id")),
+    responses((status = 200, description = "The zone and its records", body = ZoneView), Errors)
+)]
 pub async fn get_zone(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
     let (zone, records) = blocking(move || svc.get_zone(&caller, &path)).await?;
     Ok(HttpResponse::Ok().json(zone_view(zone, Some(records))))
 }
 
 /// nsbox's extension: SOA timers and per-zone transfer settings.
+#[utoipa::path(
+    patch, path = "/api/v1/dns-zones/{uuid}", tag = "VPS.org zones and records", operation_id = "vps_update_zone",
+    summary = "Change a zone's SOA timers and transfer settings (nsbox)", params(("uuid" = String, Path, description = "The zone id (dom_…), also PocketDNS's domain_id")),
+    request_body = crate::domain::zone::ZoneSettings,
+    responses((status = 200, description = "The changed zone", body = ZoneView), Errors)
+)]
 pub async fn update_zone(
     svc: web::Data<Service>,
     caller: Caller,
@@ -157,11 +193,21 @@ pub async fn update_zone(
     Ok(HttpResponse::Ok().json(zone_view(zone, None)))
 }
 
+#[utoipa::path(
+    delete, path = "/api/v1/dns-zones/{uuid}", tag = "VPS.org zones and records", operation_id = "vps_delete_zone",
+    summary = "JÊBIRIN a zone and all its records", params(("uuid" = String, Path, description = "The zone id (dom_…), also PocketDNS's domain_id")),
+    responses((status = 204, description = "Deleted"), Errors)
+)]
 pub async fn delete_zone(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
     blocking(move || svc.delete_zone(&caller, &path)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/dns-zones/{uuid}/records", tag = "VPS.org zones and records", operation_id = "vps_zone_records",
+    summary = "STENDIN a zone's records", params(("uuid" = String, Path, description = "The zone id (dom_…), also PocketDNS's domain_id"), PageQuery),
+    responses((status = 200, description = "The zone's records", body = [RecordView]), Errors)
+)]
 pub async fn zone_records(
     svc: web::Data<Service>,
     caller: Caller,
@@ -174,8 +220,10 @@ pub async fn zone_records(
 }
 
 /// A record as VPS.org clients send it.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[schema(as = VpsRecordBody, example = json!({"record_type": "MX", "name": "@", "value": "mail.example.com", "ttl": 3600, "priority": 10}))]
 struct RecordBody {
+    /// A, AAAA, CNAME, MX, TXT, SRV, NS, CAA or PTR.
     record_type: Option<String>,
     name: Option<String>,
     value: Option<String>,
@@ -217,6 +265,12 @@ fn vps_error(e: crate::service::Error) -> crate::service::Error {
     }
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/dns-zones/{uuid}/records", tag = "VPS.org zones and records", operation_id = "vps_create_record",
+    summary = "KOZ a record", description = "Default TTL 3600. MX and SRV need `priority`; SRV's value is `weight port target`.",
+    params(("uuid" = String, Path, description = "The zone id (dom_…), also PocketDNS's domain_id")), request_body = RecordBody,
+    responses((status = 201, description = "The new record", body = RecordView), Errors)
+)]
 pub async fn create_record(
     svc: web::Data<Service>,
     caller: Caller,
@@ -235,14 +289,23 @@ pub async fn create_record(
     Ok(HttpResponse::Created().json(record_view(record)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RecordFilter {
+    /// Only records of this zone (its uuid).
     zone: Option<String>,
+    /// Only records of this type.
     record_type: Option<String>,
     #[serde(flatten)]
+    #[param(ignore)] // Documented on its own: PageQuery.
     page: PageQuery,
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/dns-records", tag = "VPS.org zones and records", operation_id = "vps_list_records",
+    summary = "STENDIN records across the caller's zones", params(RecordFilter, PageQuery),
+    responses((status = 200, description = "The records", body = [RecordView]), Errors)
+)]
 pub async fn list_records(
     svc: web::Data<Service>,
     caller: Caller,
@@ -255,6 +318,11 @@ pub async fn list_records(
     page.respond(&req, records.into_iter().map(record_view).collect())
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/dns-records/{uuid}", tag = "VPS.org zones and records", operation_id = "vps_get_record",
+    summary = "STENDIN a record", params(("uuid" = String, Path, description = "The record id (rec_…), the same in both dialects")),
+    responses((status = 200, description = "The record", body = RecordView), Errors)
+)]
 pub async fn get_record(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
     let record = blocking(move || svc.get_record(&caller, &path)).await?;
     Ok(HttpResponse::Ok().json(record_view(record)))
@@ -268,6 +336,12 @@ async fn update(svc: web::Data<Service>, caller: Caller, id: String, body: web::
     Ok(HttpResponse::Ok().json(record_view(record)))
 }
 
+#[utoipa::path(
+    put, path = "/api/v1/dns-records/{uuid}", tag = "VPS.org zones and records", operation_id = "vps_put_record",
+    summary = "Replace a record", description = "Fields left out take their defaults (TTL 3600, no priority).",
+    params(("uuid" = String, Path, description = "The record id (rec_…), the same in both dialects")), request_body = RecordBody,
+    responses((status = 200, description = "The record", body = RecordView), Errors)
+)]
 pub async fn put_record(
     svc: web::Data<Service>,
     caller: Caller,
@@ -277,6 +351,12 @@ pub async fn put_record(
     update(svc, caller, path.into_inner(), body, true).await
 }
 
+#[utoipa::path(
+    patch, path = "/api/v1/dns-records/{uuid}", tag = "VPS.org zones and records", operation_id = "vps_patch_record",
+    summary = "Change some fields of a record", params(("uuid" = String, Path, description = "The record id (rec_…), the same in both dialects")),
+    request_body(content = RecordBody, example = json!({"ttl": 600})),
+    responses((status = 200, description = "The record", body = RecordView), Errors)
+)]
 pub async fn patch_record(
     svc: web::Data<Service>,
     caller: Caller,
@@ -286,12 +366,22 @@ pub async fn patch_record(
     update(svc, caller, path.into_inner(), body, false).await
 }
 
+#[utoipa::path(
+    delete, path = "/api/v1/dns-records/{uuid}", tag = "VPS.org zones and records", operation_id = "vps_delete_record",
+    summary = "JÊBIRIN a record", params(("uuid" = String, Path, description = "The record id (rec_…), the same in both dialects")),
+    responses((status = 204, description = "Deleted"), Errors)
+)]
 pub async fn delete_record(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
     blocking(move || svc.delete_record(&caller, None, &path)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// The zone as a BIND master file (`text/dns`), as the nameserver serves it.
+#[utoipa::path(
+    get, path = "/api/v1/dns-zones/{uuid}/export", tag = "VPS.org zones and records", operation_id = "vps_export_zone",
+    summary = "The zone as a BIND master file", params(("uuid" = String, Path, description = "The zone id (dom_…), also PocketDNS's domain_id")),
+    responses((status = 200, description = "The zone file, SOA and NS included", body = String, content_type = "text/dns"), Errors)
+)]
 pub async fn export_zone(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
     let (domain, text) = blocking(move || svc.export_zone(&caller, &path)).await?;
     Ok(HttpResponse::Ok()
@@ -300,13 +390,27 @@ pub async fn export_zone(svc: web::Data<Service>, caller: Caller, path: web::Pat
         .body(text))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportQuery {
+    /// `merge` (default) adds and changes; `replace` also removes what the file lacks.
     mode: Option<String>,
+    /// `true` reports what would change and writes nothing.
+    #[param(value_type = Option<bool>)]
     dry_run: Option<String>,
 }
 
 /// Imports a BIND master file (the request body): `?mode=merge|replace&dry_run=true|false`.
+#[utoipa::path(
+    post, path = "/api/v1/dns-zones/{uuid}/import", tag = "VPS.org zones and records", operation_id = "vps_import_zone",
+    summary = "Import a BIND master file into the zone", params(("uuid" = String, Path, description = "The zone id (dom_…), also PocketDNS's domain_id"), ImportQuery),
+    request_body(content = String, content_type = "text/dns", example = "$ORIGIN example.com.\n$TTL 3600\nftp IN CNAME www\n"),
+    responses(
+        (status = 200, description = "What was (or, on a dry run, would be) added, changed, removed and refused, by line", body = ImportReport),
+        (status = 400, description = "Lines were refused, so nothing was written", body = ImportReport),
+        Errors,
+    )
+)]
 pub async fn import_zone(
     svc: web::Data<Service>,
     caller: Caller,
@@ -327,16 +431,60 @@ pub async fn import_zone(
     };
     let text = String::from_utf8(body.to_vec()).map_err(|_| invalid("body", "The zone file is not UTF-8 text"))?;
     let report = blocking(move || svc.import_zone(&caller, &path, &text, mode, dry_run)).await?;
-    let view = |r: &crate::domain::record::RecordData| serde_json::json!({"record_type": r.rtype.as_str(), "name": r.name, "value": r.content, "ttl": r.ttl, "priority": r.priority});
-    let body = serde_json::json!({
-        "applied": report.applied,
-        "dry_run": dry_run,
-        "added": report.added.iter().map(view).collect::<Vec<_>>(),
-        "changed": report.changed.iter().map(|(a, b)| serde_json::json!({"before": view(a), "after": view(b)})).collect::<Vec<_>>(),
-        "removed": report.removed.iter().map(view).collect::<Vec<_>>(),
-        "unchanged": report.unchanged,
-        "refused": report.refused.iter().map(|r| serde_json::json!({"line": r.line, "error": r.reason})).collect::<Vec<_>>(),
-    });
     let failed = !dry_run && !report.applied;
+    let body = import_report(report, dry_run);
     Ok(if failed { HttpResponse::BadRequest() } else { HttpResponse::Ok() }.json(body))
+}
+
+/// What an import did, or on a dry run would do, line by line.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    applied: bool,
+    dry_run: bool,
+    added: Vec<ImportedRecord>,
+    /// The same record with another TTL.
+    changed: Vec<ImportChange>,
+    removed: Vec<ImportedRecord>,
+    unchanged: usize,
+    refused: Vec<RefusedLine>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ImportedRecord {
+    record_type: &'static str,
+    name: String,
+    value: String,
+    ttl: u32,
+    priority: Option<u16>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ImportChange {
+    before: ImportedRecord,
+    after: ImportedRecord,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RefusedLine {
+    line: usize,
+    error: String,
+}
+
+fn import_report(report: crate::service::ImportReport, dry_run: bool) -> ImportReport {
+    let view = |r: crate::domain::record::RecordData| ImportedRecord {
+        record_type: r.rtype.as_str(),
+        name: r.name,
+        value: r.content,
+        ttl: r.ttl,
+        priority: r.priority,
+    };
+    ImportReport {
+        applied: report.applied,
+        dry_run,
+        added: report.added.into_iter().map(view).collect(),
+        changed: report.changed.into_iter().map(|(a, b)| ImportChange { before: view(a), after: view(b) }).collect(),
+        removed: report.removed.into_iter().map(view).collect(),
+        unchanged: report.unchanged,
+        refused: report.refused.into_iter().map(|r| RefusedLine { line: r.line, error: r.reason }).collect(),
+    }
 }

@@ -4,6 +4,7 @@
 mod account;
 mod admin;
 mod records;
+mod reference;
 pub mod session;
 mod views;
 mod zones;
@@ -59,6 +60,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/zones/{id}/records/{rid}/edit", post().to(records::update))
         .route("/zones/{id}/records/{rid}/delete", post().to(records::delete))
         .route("/history", get().to(admin::history))
+        .route("/api-reference", get().to(reference::page_handler))
         .route("/admin/users", get().to(admin::users))
         .route("/admin/users", post().to(admin::create_user))
         .route("/admin/users/{id}", post().to(admin::update_user))

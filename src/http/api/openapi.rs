@@ -1,0 +1,64 @@
+//! The OpenAPI 3.1 document of both dialects and the admin API, generated from the handlers'
+//! own annotations and the types they (de)serialise, so it cannot drift from the code.
+
+use actix_web::HttpResponse;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+use super::{admin, pocket, vps};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "nsbox API",
+        description = "Two vendor dialects over one store, plus nsbox's admin API. The VPS.org dialect (`/dns-zones`, `/dns-records`) and the PocketDNS dialect (`/domains/{domain_id}/dns`) share ids: a zone's `dom_…` id is VPS.org's `uuid` and PocketDNS's `domain_id`; a record's `rec_…` id is the same in both. Every path also answers with a trailing slash. Authenticate with `Authorization: Bearer vps_…` or `Bearer sk_live_…`.",
+        license(name = "MIT"),
+    ),
+    paths(
+        vps::list_zones, vps::create_zone, vps::get_zone, vps::update_zone, vps::delete_zone,
+        vps::zone_records, vps::create_record, vps::export_zone, vps::import_zone,
+        vps::list_records, vps::get_record, vps::put_record, vps::patch_record, vps::delete_record,
+        pocket::list_domains, pocket::get_domain, pocket::list_records, pocket::create_record,
+        pocket::bulk, pocket::apply_template, pocket::update_record, pocket::delete_record,
+        pocket::list_templates,
+        admin::me, admin::backup, admin::list_users, admin::create_user, admin::get_user,
+        admin::update_user, admin::delete_user, admin::list_tokens, admin::create_token,
+        admin::revoke_token, admin::list_tsig_keys, admin::create_tsig_key, admin::delete_tsig_key,
+    ),
+    components(schemas(super::ErrorBody)),
+    tags(
+        (name = "VPS.org zones and records", description = "The dialect of VPS.org's zones API (seed 003): zones by `uuid`, records with `record_type` and `value`, default TTL 3600, plain JSON lists with optional `?page=&page_size=`, BIND zone files in and out. Its console words: STENDIN = GET, KOZ = POST, JÊBIRIN = DELETE."),
+        (name = "PocketDNS records", description = "The dialect of PocketDNS's records API (seed 000): records under `/domains/{domain_id}/dns` with `type` and `content`, default TTL 300, bulk creation and templates. A body of the wrong shape is a 422 `unprocessable_entity`."),
+        (name = "Admin", description = "nsbox's own API: the caller, users, API tokens, TSIG keys and backups."),
+    ),
+    modifiers(&BearerToken),
+    security(("bearer" = [])),
+)]
+pub struct ApiDoc;
+
+/// Every call takes an API token as a bearer token.
+struct BearerToken;
+
+impl utoipa::Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .description(Some("An API token: `vps_…` or `sk_live_…`, from the console or `nsbox token create`"))
+            .build();
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+/// The document, built once: it never changes while the binary runs.
+pub fn document() -> &'static utoipa::openapi::OpenApi {
+    static DOCUMENT: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+    DOCUMENT.get_or_init(ApiDoc::openapi)
+}
+
+/// `GET /api/openapi.json`, public like any API reference.
+pub async fn serve() -> HttpResponse {
+    HttpResponse::Ok().json(document())
+}
