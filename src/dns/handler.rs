@@ -22,6 +22,7 @@ use crate::service::Service;
 const MAX_UDP_PAYLOAD: u16 = 1232;
 const MIN_UDP_PAYLOAD: u16 = 512;
 
+#[derive(Clone)]
 pub struct Handler {
     catalog: Arc<Catalog>,
     service: Arc<Service>,

@@ -8,6 +8,7 @@ mod notify;
 pub mod snapshot;
 mod transfer;
 mod tsig;
+mod udp;
 mod update;
 
 use std::net::{SocketAddr, TcpListener, UdpSocket};
@@ -185,7 +186,10 @@ impl Listener {
 /// A running nameserver.
 pub struct Running {
     runtime: tokio::runtime::Runtime,
+    /// TCP: hickory's server.
     server: Server<handler::Handler>,
+    /// UDP: our own receive loops.
+    udp: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// How long an idle TCP connection is kept (RFC 7766 §6.2.3).
@@ -204,21 +208,23 @@ pub fn serve(
         .build()?;
     catalog.start_notifier(runtime.handle());
     let handler = handler::Handler::new(catalog, service);
-    let server = runtime.block_on(async move {
-        let mut server = Server::new(handler);
+    let (server, udp) = runtime.block_on(async move {
+        let mut server = Server::new(handler.clone());
+        let mut udp = Vec::new();
         for listener in listeners {
             listener.udp.set_nonblocking(true)?;
             listener.tcp.set_nonblocking(true)?;
-            server.register_socket(tokio::net::UdpSocket::from_std(listener.udp)?);
+            udp.push(tokio::spawn(udp::serve(tokio::net::UdpSocket::from_std(listener.udp)?, handler.clone())));
             server.register_listener(tokio::net::TcpListener::from_std(listener.tcp)?, TCP_IDLE, 64);
         }
-        Ok::<_, std::io::Error>(server)
+        Ok::<_, std::io::Error>((server, udp))
     })?;
-    Ok(Running { runtime, server })
+    Ok(Running { runtime, server, udp })
 }
 
 impl Running {
     pub fn stop(mut self) {
+        self.udp.iter().for_each(tokio::task::JoinHandle::abort);
         let _ = self.runtime.block_on(self.server.shutdown_gracefully());
         self.runtime.shutdown_timeout(Duration::from_secs(5));
     }
