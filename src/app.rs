@@ -17,10 +17,13 @@ use crate::store::Store;
 pub struct Listeners {
     pub http: TcpListener,
     pub dns: Vec<dns::Listener>,
+    /// `nsbox backup`'s way in while the server holds the data file (see `control`).
+    pub control: Option<std::os::unix::net::UnixListener>,
 }
 
 impl Listeners {
-    pub fn bind(config: &ServeConfig) -> anyhow::Result<Self> {
+    /// Binds every listener of `config`, and the control socket beside the data file.
+    pub fn bind(config: &ServeConfig, data: &Path) -> anyhow::Result<Self> {
         let http =
             TcpListener::bind(config.http).with_context(|| format!("cannot listen on {} (HTTP)", config.http))?;
         let dns = config
@@ -30,7 +33,7 @@ impl Listeners {
                 dns::Listener::bind(*addr).with_context(|| format!("cannot listen on {addr} (DNS, UDP and TCP)"))
             })
             .collect::<anyhow::Result<_>>()?;
-        Ok(Self { http, dns })
+        Ok(Self { http, dns, control: Some(crate::control::bind(data)?) })
     }
 }
 
@@ -48,6 +51,7 @@ pub struct Handle {
     pub dns_addrs: Vec<SocketAddr>,
     pub service: Arc<Service>,
     dns: dns::Running,
+    control: Option<crate::control::Control>,
     server: actix_web::dev::ServerHandle,
     thread: JoinHandle<std::io::Result<()>>,
 }
@@ -58,6 +62,7 @@ pub fn start(service: Arc<Service>, config: &ServeConfig, listeners: Listeners) 
     let zones = service.publish_all()?;
     let dns = dns::serve(service.catalog().clone(), service.clone(), listeners.dns, config.dns_threads)?;
     tracing::info!(zones, dns = ?dns_addrs, "nameserver is answering");
+    let control = listeners.control.map(|l| crate::control::serve(l, service.clone())).transpose()?;
     let shared = crate::http::Shared {
         service: web::Data::from(service.clone()),
         sessions: web::Data::new(crate::http::web::session::Sessions::new(std::time::Duration::from_secs(
@@ -91,7 +96,7 @@ pub fn start(service: Arc<Service>, config: &ServeConfig, listeners: Listeners) 
         })
     })?;
     let server = receiver.recv().context("the HTTP server failed to start")?;
-    Ok(Handle { http_addr, dns_addrs, service, dns, server, thread })
+    Ok(Handle { http_addr, dns_addrs, service, dns, control, server, thread })
 }
 
 impl Handle {
@@ -100,6 +105,9 @@ impl Handle {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         runtime.block_on(self.server.stop(true));
         self.dns.stop();
+        if let Some(control) = self.control {
+            control.stop();
+        }
         self.thread.join().map_err(|_| anyhow::anyhow!("the HTTP thread panicked"))??;
         // HTTP worker threads drop their copies of the app a moment after the server stops;
         // the data file is released only with the last one.

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod config;
+pub mod control;
 pub mod dns;
 pub mod domain;
 pub mod http;

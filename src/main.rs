@@ -172,7 +172,11 @@ fn main() -> anyhow::Result<()> {
         Command::Tsig(command) => tsig(&cli.data, command),
         Command::Zone(command) => zone(&cli.data, command),
         Command::Backup { out } => {
-            nsbox::store::backup(&cli.data.path, &out)?;
+            match nsbox::store::backup(&cli.data.path, &out) {
+                // The server has the file: it takes the copy itself.
+                Err(nsbox::store::StoreError::AlreadyOpen(_)) => nsbox::control::request_backup(&cli.data.path, &out)?,
+                other => other?,
+            }
             eprintln!("backed up {} to {}", cli.data.path.display(), out.display());
             Ok(())
         }
@@ -192,7 +196,7 @@ fn serve(data: &DataArg, config: ServeConfig) -> anyhow::Result<()> {
     {
         println!("Created user 'admin' with password: {password}\nThis password is shown only once.");
     }
-    let listeners = nsbox::app::Listeners::bind(&config)?;
+    let listeners = nsbox::app::Listeners::bind(&config, &data.path)?;
     let handle = nsbox::app::start(service, &config, listeners)?;
     tracing::info!(http = %handle.http_addr, data = %data.path.display(), "nsbox is serving");
     tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(nsbox::app::shutdown_signal());

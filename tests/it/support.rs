@@ -68,7 +68,8 @@ impl Server {
             service.create_token(&Actor::user(&admin, "test"), new).expect("admin token").1
         });
         let dns = nsbox::dns::Listener::bind("127.0.0.1:0".parse().expect("addr")).expect("bind dns");
-        let listeners = Listeners { http: TcpListener::bind("127.0.0.1:0").expect("bind"), dns: vec![dns] };
+        let control = Some(nsbox::control::bind(&data).expect("bind the control socket"));
+        let listeners = Listeners { http: TcpListener::bind("127.0.0.1:0").expect("bind"), dns: vec![dns], control };
         let handle = app::start(service, &config, listeners).expect("start");
         let base = format!("http://{}", handle.http_addr);
         let dns = handle.dns_addrs[0];
