@@ -7,6 +7,7 @@
 #   bench/run.sh dns-peers    dnsperf beside Knot, NSD, BIND, PowerDNS on the peers' 10k zone
 #   bench/run.sh nxdomain     NXDOMAIN cost and memory with 1k, 10k and 100k records
 #   bench/run.sh zonefile     import and export of a 50,000-record zone file
+#   bench/run.sh commit       one durable redb commit by tables touched, exclusive vs shared file
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PEERS=${PEERS:-$ROOT/../shared/peers}
@@ -53,6 +54,9 @@ case "${1:-api}" in
       --header "Authorization: Bearer $TOKEN" --header "Content-Type: application/json" \
       --body '{"type":"A","name":"{fqdn}","ttl":60,"content":"{ip}"}' > "$WORK/nsbox.args"
     bash "$PEERS/api-peers.sh" --target "nsbox=@$WORK/nsbox.args" "${@:2}"
+    ;;
+  commit)
+    cargo run --release --quiet --example commit_cost
     ;;
   dns-peers)  # RECORDS=100000 for a larger zone
     RECORDS=${RECORDS:-10000}
