@@ -61,7 +61,7 @@ impl Service {
         let (parsed, mut refused) = zonefile::parse_zone(text, &domain);
         // The file's records by owner name, so each rule check looks at one name only.
         let mut by_name: HashMap<String, Vec<RecordData>> = HashMap::new();
-        let mut wanted: Vec<RecordData> = Vec::new();
+        let mut wanted: Vec<(usize, RecordData)> = Vec::new();
         for p in parsed {
             let data = match record::validate_record(&domain, &p.input, DEFAULT_TTL) {
                 Ok(data) => data,
@@ -77,17 +77,17 @@ impl Service {
                 refused.push(Refusal { line: p.line, reason: conflict.0 });
             } else {
                 same_name.push(data.clone());
-                wanted.push(data);
+                wanted.push((p.line, data));
             }
         }
-        refused.sort_by_key(|r| r.line);
         // A replace with refused lines would not be the file: it writes nothing.
         let all_or_nothing_failed = mode == ImportMode::Replace && !refused.is_empty();
         let write = !dry_run && !all_or_nothing_failed;
         if !write {
             let existing = self.store.read(|r| Ok::<_, Error>(r.records(zone_id)?))?;
             let mut report = plan(&existing, wanted, mode).0;
-            report.refused = refused;
+            report.refused.append(&mut refused);
+            report.refused.sort_by_key(|r| r.line);
             return Ok(report);
         }
         self.change_zone(actor, zone_id, "zone.import", |txn, zone| {
@@ -106,7 +106,8 @@ impl Service {
             for data in added {
                 diff.added.push(insert(txn, zone, data)?);
             }
-            report.refused = refused;
+            report.refused.append(&mut refused);
+            report.refused.sort_by_key(|r| r.line);
             report.applied = true;
             Ok((report, diff))
         })
@@ -114,11 +115,12 @@ impl Service {
 }
 
 /// What an import does to `existing`: the report, and the records to remove, to update (old,
-/// new data) and to add.
+/// new data) and to add. A merge keeps every existing record, so a line that cannot stand
+/// beside them (a CNAME where other data is, or data where a CNAME is) is refused on its own.
 #[allow(clippy::type_complexity)]
 fn plan(
     existing: &[Record],
-    wanted: Vec<RecordData>,
+    wanted: Vec<(usize, RecordData)>,
     mode: ImportMode,
 ) -> (ImportReport, Vec<Record>, Vec<(Record, RecordData)>, Vec<RecordData>) {
     let mut report = ImportReport::default();
@@ -128,7 +130,7 @@ fn plan(
     for (i, e) in existing.iter().enumerate() {
         at_name.entry(e.data.name.as_str()).or_default().push(i);
     }
-    for data in wanted {
+    for (line, data) in wanted {
         let found = at_name
             .get(data.name.as_str())
             .and_then(|ids| ids.iter().copied().find(|&i| existing[i].data.same_rdata(&data)));
@@ -143,6 +145,13 @@ fn plan(
                 }
             }
             None => {
+                let kept = at_name.get(data.name.as_str()).into_iter().flatten().map(|&i| &existing[i].data);
+                if mode == ImportMode::Merge
+                    && let Err(conflict) = record::check_coexistence(&data, kept)
+                {
+                    report.refused.push(Refusal { line, reason: conflict.0 });
+                    continue;
+                }
                 report.added.push(data.clone());
                 added.push(data);
             }

@@ -191,6 +191,32 @@ fn replace_is_all_or_nothing_and_dry_runs_write_nothing() {
     import(&s, &read_only, &z, "", text).error(403, "forbidden");
 }
 
+/// A merge keeps every record the zone has, so a line that cannot stand beside them is refused
+/// on its own line, in a dry run and for real, and the rest of the file is applied.
+#[test]
+fn a_merge_refuses_lines_that_clash_with_existing_records() {
+    let s = Server::start();
+    let t = s.user_token("clash", &[], &[]);
+    let z = s.zone(&t, "clash.example");
+    for (name, rtype, content) in [("www", "A", "192.0.2.1"), ("alias", "CNAME", "www")] {
+        let r =
+            s.post(&format!("/api/v1/domains/{z}/dns"), &t, json!({"type": rtype, "name": name, "content": content}));
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let text = "$ORIGIN clash.example.\nwww CNAME elsewhere.example.\nalias A 192.0.2.9\nfresh A 192.0.2.3\n";
+    for query in ["?mode=merge&dry_run=true", "?mode=merge"] {
+        let r = import(&s, &t, &z, query, text);
+        assert_eq!(r.status, 200, "{}", r.text);
+        let lines: Vec<u64> =
+            r.body["refused"].as_array().unwrap().iter().map(|l| l["line"].as_u64().unwrap()).collect();
+        assert_eq!(lines, [2, 3], "{}", r.text);
+        assert_eq!(r.body["added"].as_array().map(Vec::len), Some(1), "{}", r.text);
+    }
+    let names: Vec<String> = records(&s, &t, &z).into_iter().map(|r| format!("{} {}", r.0, r.1)).collect();
+    assert!(names.contains(&"fresh A".to_string()) && names.contains(&"www A".to_string()), "{names:?}");
+    assert!(!names.contains(&"www CNAME".to_string()), "{names:?}");
+}
+
 #[test]
 fn a_50000_record_zone_imports_and_exports() {
     let s = Server::start();
