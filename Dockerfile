@@ -8,12 +8,15 @@ RUN apt-get update && apt-get install -y --no-install-recommends musl-tools && r
 WORKDIR /src
 COPY . .
 RUN cargo build --release --locked --target x86_64-unknown-linux-musl \
-    && mkdir -p /out/data && cp target/x86_64-unknown-linux-musl/release/nsbox /out/nsbox
+    && mkdir -p /out/data /out/tmp && chmod 1777 /out/tmp \
+    && cp target/x86_64-unknown-linux-musl/release/nsbox /out/nsbox
 
 FROM scratch
 COPY --from=build /out/nsbox /nsbox
-# An empty /data owned by the unprivileged user the server runs as.
+# An empty /data owned by the unprivileged user the server runs as, and a /tmp (the admin
+# backup download stages its copy there).
 COPY --from=build --chown=65532:65532 /out/data /data
+COPY --from=build /out/tmp /tmp
 USER 65532:65532
 ENV NSBOX_DATA=/data/nsbox.redb \
     NSBOX_HTTP=0.0.0.0:8080 \
