@@ -140,10 +140,16 @@ impl Service {
         Ok(())
     }
 
-    /// A consistent copy of the data file into `out`, for admins.
-    pub fn backup(&self, actor: &Actor, out: &std::path::Path) -> Result<()> {
+    /// A consistent copy of the data file, for admins to download: the bytes of a redb file
+    /// staged in the temp directory.
+    pub fn backup(&self, actor: &Actor) -> Result<Vec<u8>> {
         actor.require_admin()?;
-        Ok(self.store.backup_to(out)?)
+        let staged = std::env::temp_dir().join(format!("nsbox-backup-{}.redb", crate::domain::random_string(12)));
+        let copied = self.store.backup_to(&staged).and_then(|()| {
+            std::fs::read(&staged).map_err(|e| crate::store::StoreError::Corrupt(format!("cannot read the copy: {e}")))
+        });
+        let _ = std::fs::remove_file(&staged);
+        Ok(copied?)
     }
 
     /// Records in all zones (for the metrics).

@@ -116,3 +116,19 @@ fn admins_download_a_backup() {
     let restored = crate::support::Server::open_existing(file);
     assert_eq!(restored.get(&format!("/api/v1/domains/{z}/dns"), &t).body["records"][0]["content"], "kept");
 }
+
+/// The console offers admins the same download, and no one else.
+#[test]
+fn the_console_offers_admins_a_backup() {
+    let s = Server::start();
+    let mut admin = crate::web::Browser::new(&s);
+    admin.login("admin", crate::support::ADMIN_PASSWORD);
+    assert!(admin.get("/admin/users").body.contains("href=\"/admin/backup\""));
+    assert_eq!(admin.get("/admin/backup").status, 200);
+    let password = "plain-user-password-1";
+    let created = s.post("/api/v1/users", &s.admin_token, json!({"username": "plain", "password": password}));
+    assert_eq!(created.status, 201, "{}", created.text);
+    let mut user = crate::web::Browser::new(&s);
+    user.login("plain", password);
+    assert_eq!(user.get("/admin/backup").status, 403);
+}

@@ -333,19 +333,15 @@ pub async fn delete_tsig_key(svc: web::Data<Service>, caller: Caller, path: web:
     responses((status = 200, description = "The redb file", body = Vec<u8>, content_type = "application/octet-stream"), Errors)
 )]
 pub async fn backup(svc: web::Data<Service>, caller: Caller) -> ApiResult {
-    let bytes = blocking(move || {
-        let out = std::env::temp_dir().join(format!("nsbox-backup-{}.redb", crate::domain::random_string(12)));
-        let result = svc.backup(&caller, &out).and_then(|()| {
-            std::fs::read(&out)
-                .map_err(|e| crate::service::Error::Storage(crate::store::StoreError::Corrupt(e.to_string())))
-        });
-        let _ = std::fs::remove_file(&out);
-        result
-    })
-    .await?;
+    let bytes = blocking(move || svc.backup(&caller)).await?;
+    Ok(backup_download(bytes))
+}
+
+/// A backup as a file download named after the moment it was taken (API and console).
+pub fn backup_download(bytes: Vec<u8>) -> HttpResponse {
     let name = format!("nsbox-{}.redb", iso8601(crate::domain::now()).replace(':', ""));
-    Ok(HttpResponse::Ok()
+    HttpResponse::Ok()
         .content_type("application/octet-stream")
         .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}\"")))
-        .body(bytes))
+        .body(bytes)
 }

@@ -19,7 +19,10 @@ fn users_page(viewer: &Viewer, users: &[User], shown: Option<(&str, &str)>, erro
         Some(viewer),
         "Users",
         html! {
-            div.title-row { h1 { "Users" } div.links { a href="/admin/tsig" { "TSIG keys →" } } }
+            div.title-row { h1 { "Users" } div.links {
+                a href="/admin/tsig" { "TSIG keys →" } " "
+                a href="/admin/backup" download { "Download a backup" }
+            } }
             @if let Some((who, password)) = shown {
                 section.card.reveal role="status" {
                     h2 { "Password for " (who) }
@@ -78,6 +81,13 @@ async fn render_users(
     let actor = viewer.actor.clone();
     let users = blocking(move || svc.list_users(&actor)).await?;
     Ok(html(users_page(viewer, &users, shown, error)))
+}
+
+/// A consistent copy of the data file, as the admin API gives it.
+pub async fn backup(viewer: Viewer, svc: web::Data<Service>) -> WebResult {
+    let actor = viewer.actor.clone();
+    let bytes = blocking(move || svc.backup(&actor)).await?;
+    Ok(crate::http::api::admin::backup_download(bytes))
 }
 
 pub async fn users(viewer: Viewer, svc: web::Data<Service>) -> WebResult {

@@ -61,6 +61,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/zones/{id}/records/{rid}/delete", post().to(records::delete))
         .route("/history", get().to(admin::history))
         .route("/api-reference", get().to(reference::page_handler))
+        .route("/admin/backup", get().to(admin::backup))
         .route("/admin/users", get().to(admin::users))
         .route("/admin/users", post().to(admin::create_user))
         .route("/admin/users/{id}", post().to(admin::update_user))
