@@ -206,6 +206,12 @@ fn protocol_edges() {
     let mut status = dig::message("www.example.com.", RecordType::A);
     status.metadata.op_code = OpCode::Status;
     assert_eq!(dig::udp(s.dns, &status).metadata.response_code, ResponseCode::NotImp);
+
+    // Responses (QR set) and runts get no answer: nothing to reflect at a forged source.
+    let mut response = dig::message("www.example.com.", RecordType::A).to_vec().unwrap();
+    response[2] |= 0x80;
+    assert_eq!(dig::udp_raw(s.dns, &response), None, "a response is not answered");
+    assert_eq!(dig::udp_raw(s.dns, &response[..11]), None, "a runt is not answered");
 }
 
 #[test]
