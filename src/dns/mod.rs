@@ -4,6 +4,7 @@
 
 mod convert;
 mod handler;
+mod mmsg;
 mod notify;
 pub mod snapshot;
 mod transfer;

@@ -1,11 +1,12 @@
 //! The UDP receive loop. hickory's own loop hands every datagram through a channel to a new
 //! task and every answer through another channel back to the socket; a lookup takes a few
-//! microseconds, so those hops cost more than the answer. Here a query is answered inline in
-//! the loop and sent straight from it. Only requests that may wait (UPDATE, which writes the
-//! store) get a task of their own.
+//! microseconds, so those hops cost more than the answer. Here queries arrive in batches
+//! (`mmsg`), are answered inline, and their answers leave in one batch. Only requests that may
+//! wait (UPDATE, which writes the store) get a task of their own, and answer by themselves.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::os::fd::AsRawFd;
+use std::sync::{Arc, Mutex};
 
 use hickory_proto::op::{Edns, Header, HeaderCounts, Metadata, OpCode, ResponseCode};
 use hickory_proto::rr::Record;
@@ -15,43 +16,86 @@ use hickory_server::net::runtime::TokioTime;
 use hickory_server::net::xfer::Protocol;
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::zone_handler::MessageResponse;
+use tokio::io::Interest;
 use tokio::net::UdpSocket;
 
 use super::handler::Handler;
+use super::mmsg::{self, Inbox};
 
-/// Room for any datagram: queries are small, but a peer may send anything.
-const RECEIVE_BUFFER: usize = 65_535;
 const HEADER_LEN: usize = 12;
+
+/// Answers waiting for the end of their batch.
+type Outbox = Arc<Mutex<Vec<(SocketAddr, Vec<u8>)>>>;
 
 pub async fn serve(socket: UdpSocket, handler: Handler) {
     let socket = Arc::new(socket);
-    let mut buffer = vec![0u8; RECEIVE_BUFFER];
+    let mut inbox = Inbox::new();
+    let outbox: Outbox = Arc::new(Mutex::new(Vec::with_capacity(mmsg::BATCH)));
     loop {
-        let (len, peer) = match socket.recv_from(&mut buffer).await {
-            Ok(received) => received,
+        if socket.readable().await.is_err() {
+            continue;
+        }
+        match socket.try_io(Interest::READABLE, || inbox.receive(socket.as_raw_fd())) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
             // ICMP errors of earlier sends and the like: the socket itself is fine.
             Err(error) => {
                 tracing::debug!(%error, "UDP receive failed");
                 continue;
             }
-        };
-        let packet = &buffer[..len];
-        if len < HEADER_LEN || peer.port() == 0 || packet[2] & 0x80 != 0 {
-            continue; // Not a question (too short, a response, or from nowhere): no answer.
         }
-        let reply = Reply { socket: socket.clone(), peer };
-        let request = match Request::from_bytes(packet.to_vec(), peer, Protocol::Udp) {
-            Ok(request) => request,
-            Err(_) => {
-                reply.send(&format_error(packet)).await;
-                continue;
+        for (packet, truncated, peer) in inbox.datagrams() {
+            let Some(peer) = peer else { continue };
+            answer(packet, truncated, peer, &handler, &socket, &outbox).await;
+        }
+        let answers = std::mem::take(&mut *outbox.lock().unwrap_or_else(|p| p.into_inner()));
+        flush(&socket, answers).await;
+    }
+}
+
+/// Answers one datagram into the outbox; `truncated`: it was too large to be a query.
+async fn answer(
+    packet: &[u8],
+    truncated: bool,
+    peer: SocketAddr,
+    handler: &Handler,
+    socket: &Arc<UdpSocket>,
+    outbox: &Outbox,
+) {
+    if packet.len() < HEADER_LEN || peer.port() == 0 || packet[2] & 0x80 != 0 {
+        return; // A runt, a response, or from nowhere: no answer, nothing to reflect.
+    }
+    let batched = Reply { peer, target: Target::Batch(outbox.clone()) };
+    let parsed = if truncated { None } else { Request::from_bytes(packet.to_vec(), peer, Protocol::Udp).ok() };
+    let Some(request) = parsed else {
+        return batched.send(format_error(packet).to_vec()).await;
+    };
+    if request.metadata.op_code == OpCode::Update {
+        let (handler, reply) = (handler.clone(), Reply { peer, target: Target::Direct(socket.clone()) });
+        tokio::spawn(async move { handler.handle_request::<_, TokioTime>(&request, reply).await });
+    } else {
+        handler.handle_request::<_, TokioTime>(&request, batched).await;
+    }
+}
+
+/// Sends a batch of answers: as many as the socket takes at once, the rest one by one as it
+/// has room.
+async fn flush(socket: &UdpSocket, answers: Vec<(SocketAddr, Vec<u8>)>) {
+    let mut sent = 0;
+    while sent < answers.len() {
+        match socket.try_io(Interest::WRITABLE, || mmsg::send(socket.as_raw_fd(), &answers[sent..])) {
+            Ok(0) => break,
+            Ok(n) => sent += n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                let (peer, bytes) = &answers[sent];
+                let _ = socket.send_to(bytes, peer).await;
+                sent += 1;
             }
-        };
-        if request.metadata.op_code == OpCode::Update {
-            let handler = handler.clone();
-            tokio::spawn(async move { handler.handle_request::<_, TokioTime>(&request, reply).await });
-        } else {
-            handler.handle_request::<_, TokioTime>(&request, reply).await;
+            // One unreachable peer fails only its own answer.
+            Err(error) => {
+                tracing::debug!(%error, peer = %answers[sent].0, "UDP send failed");
+                sent += 1;
+            }
         }
     }
 }
@@ -66,22 +110,29 @@ fn format_error(packet: &[u8]) -> [u8; HEADER_LEN] {
     answer
 }
 
-/// Sends an answer straight to the asker from the receiving socket.
+/// Where an answer goes: into the batch, or (for a request answered outside the loop)
+/// straight out of the socket.
+#[derive(Clone)]
+enum Target {
+    Batch(Outbox),
+    Direct(Arc<UdpSocket>),
+}
+
 #[derive(Clone)]
 struct Reply {
-    socket: Arc<UdpSocket>,
     peer: SocketAddr,
+    target: Target,
 }
 
 impl Reply {
-    async fn send(&self, bytes: &[u8]) {
-        // Usually the socket has room and the send completes at once, without a wake-up.
-        let sent = match self.socket.try_send_to(bytes, self.peer) {
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => self.socket.send_to(bytes, self.peer).await,
-            other => other,
-        };
-        if let Err(error) = sent {
-            tracing::debug!(%error, peer = %self.peer, "UDP send failed");
+    async fn send(&self, bytes: Vec<u8>) {
+        match &self.target {
+            Target::Batch(outbox) => outbox.lock().unwrap_or_else(|p| p.into_inner()).push((self.peer, bytes)),
+            Target::Direct(socket) => {
+                if let Err(error) = socket.send_to(&bytes, self.peer).await {
+                    tracing::debug!(%error, peer = %self.peer, "UDP send failed");
+                }
+            }
         }
     }
 }
@@ -100,7 +151,7 @@ impl ResponseHandler for Reply {
         >,
     ) -> Result<ResponseInfo, NetError> {
         let (info, bytes) = encode(response)?;
-        self.send(&bytes).await;
+        self.send(bytes).await;
         Ok(info)
     }
 }

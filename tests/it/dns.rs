@@ -78,6 +78,24 @@ fn answers_are_authoritative_and_live() {
     assert_eq!(dig(s.dns, &["example.org", "SOA"]).status, "REFUSED");
 }
 
+/// Every `--dns` address serves, over UDP and TCP, IPv4 and IPv6 alike.
+#[test]
+fn ipv4_and_ipv6_listeners_answer_over_udp_and_tcp() {
+    let v6: std::net::SocketAddr = "[::1]:0".parse().unwrap();
+    if std::net::UdpSocket::bind(v6).is_err() {
+        eprintln!("SKIPPED: this machine has no IPv6 loopback");
+        return;
+    }
+    let s = Server::start_on(&["127.0.0.1:0".parse().unwrap(), v6]);
+    zone(&s);
+    assert_eq!(s.dns_all.len(), 2);
+    for server in &s.dns_all {
+        assert_eq!(dig(*server, &["www.example.com", "A"]).data("A"), ["192.0.2.80"], "UDP on {server}");
+        assert_eq!(dig(*server, &["+tcp", "www.example.com", "A"]).data("A"), ["192.0.2.80"], "TCP on {server}");
+    }
+    assert!(s.dns_all[1].is_ipv6());
+}
+
 #[test]
 fn negative_answers_follow_rfc_2308() {
     let s = Server::start();
@@ -212,6 +230,10 @@ fn protocol_edges() {
     response[2] |= 0x80;
     assert_eq!(dig::udp_raw(s.dns, &response), None, "a response is not answered");
     assert_eq!(dig::udp_raw(s.dns, &response[..11]), None, "a runt is not answered");
+    // A datagram too large to be a query is malformed, not silently dropped.
+    let mut huge = dig::message("www.example.com.", RecordType::A).to_vec().unwrap();
+    huge.resize(5000, 0);
+    assert_eq!(dig::udp_raw(s.dns, &huge).expect("an answer")[3] & 0x0f, 1, "FORMERR");
 }
 
 #[test]

@@ -9,12 +9,16 @@ use nsbox::service::{Actor, NewToken};
 use serde_json::{Value, json};
 
 pub const ADMIN_PASSWORD: &str = "admin-password-123";
+const LOOPBACK: std::net::SocketAddr =
+    std::net::SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 0);
 
 pub struct Server {
     handle: Option<Handle>,
     pub base: String,
     /// The nameserver's address (UDP and TCP).
     pub dns: std::net::SocketAddr,
+    /// Every nameserver address, `dns` first.
+    pub dns_all: Vec<std::net::SocketAddr>,
     pub data: PathBuf,
     pub config: ServeConfig,
     pub admin_token: String,
@@ -51,7 +55,14 @@ impl Server {
     pub fn start_with(config: ServeConfig) -> Server {
         let dir = std::sync::Arc::new(tempfile::tempdir().expect("temp dir"));
         let data = dir.path().join("nsbox.redb");
-        Self::open(config, data, dir, None)
+        Self::open(config, data, dir, None, vec![LOOPBACK])
+    }
+
+    /// A server whose nameserver listens on each of these addresses (port 0: a free one).
+    pub fn start_on(dns: &[std::net::SocketAddr]) -> Server {
+        let dir = std::sync::Arc::new(tempfile::tempdir().expect("temp dir"));
+        let data = dir.path().join("nsbox.redb");
+        Self::open(ServeConfig::default(), data, dir, None, dns.to_vec())
     }
 
     fn open(
@@ -59,6 +70,7 @@ impl Server {
         data: PathBuf,
         dir: std::sync::Arc<tempfile::TempDir>,
         admin_token: Option<String>,
+        dns: Vec<std::net::SocketAddr>,
     ) -> Server {
         let service = app::open_service(&data, &config).expect("open service");
         service.bootstrap_admin(Some(ADMIN_PASSWORD.into())).expect("bootstrap");
@@ -67,19 +79,19 @@ impl Server {
             let new = NewToken { label: "test admin".into(), ..NewToken::default() };
             service.create_token(&Actor::user(&admin, "test"), new).expect("admin token").1
         });
-        let dns = nsbox::dns::Listener::bind("127.0.0.1:0".parse().expect("addr")).expect("bind dns");
+        let dns = dns.into_iter().map(|addr| nsbox::dns::Listener::bind(addr).expect("bind dns")).collect();
         let control = Some(nsbox::control::bind(&data).expect("bind the control socket"));
-        let listeners = Listeners { http: TcpListener::bind("127.0.0.1:0").expect("bind"), dns: vec![dns], control };
+        let listeners = Listeners { http: TcpListener::bind("127.0.0.1:0").expect("bind"), dns, control };
         let handle = app::start(service, &config, listeners).expect("start");
         let base = format!("http://{}", handle.http_addr);
-        let dns = handle.dns_addrs[0];
-        Server { handle: Some(handle), base, dns, data, config, admin_token, _dir: dir }
+        let dns_all = handle.dns_addrs.clone();
+        Server { handle: Some(handle), base, dns: dns_all[0], dns_all, data, config, admin_token, _dir: dir }
     }
 
     /// A server on an existing data file (a restored backup), with the default settings.
     pub fn open_existing(data: PathBuf) -> Server {
         let dir = std::sync::Arc::new(tempfile::tempdir().expect("temp dir"));
-        Self::open(ServeConfig::default(), data, dir, Some(String::new()))
+        Self::open(ServeConfig::default(), data, dir, Some(String::new()), vec![LOOPBACK])
     }
 
     /// Stops the server and hands over its data file (and the folder that keeps it).
@@ -95,7 +107,8 @@ impl Server {
         if let Some(handle) = self.handle.take() {
             handle.stop().expect("stop");
         }
-        Self::open(self.config.clone(), self.data.clone(), self._dir.clone(), Some(self.admin_token.clone()))
+        let dns = self.dns_all.iter().map(|a| std::net::SocketAddr::new(a.ip(), 0)).collect();
+        Self::open(self.config.clone(), self.data.clone(), self._dir.clone(), Some(self.admin_token.clone()), dns)
     }
 
     pub fn request(&self, method: &str, path: &str, token: Option<&str>, body: Option<&[u8]>) -> Resp {
