@@ -43,7 +43,9 @@ pub struct ZoneSnapshot {
     negative_soa: Record,
     /// Every owner name and empty non-terminal, lowercase, without the trailing dot. A
     /// persistent map: the next version of a zone shares all unchanged nodes with this one.
-    nodes: SharedMap<String, Node>,
+    /// Nodes sit behind `Arc`s because the map copies a whole chunk of entries to change
+    /// one: copying pointers, not record sets, keeps a change cheap and the map small.
+    nodes: SharedMap<String, Arc<Node>>,
     /// Names below the apex that carry NS records: zone cuts.
     cuts: HashSet<String>,
 }
@@ -65,7 +67,7 @@ impl ZoneSnapshot {
     fn versioned(
         zone: &Zone,
         settings: &Settings,
-        nodes: SharedMap<String, Node>,
+        nodes: SharedMap<String, Arc<Node>>,
         cuts: HashSet<String>,
     ) -> ZoneSnapshot {
         let origin = absolute_name(&zone.domain).unwrap_or_else(Name::root);
@@ -119,7 +121,7 @@ impl ZoneSnapshot {
         }
         let mut next = Self::versioned(zone, settings, self.nodes.clone(), self.cuts.clone());
         let soa = next.soa.clone();
-        if let Some(apex) = next.nodes.get_mut(&zone.domain) {
+        if let Some(apex) = next.nodes.get_mut(&zone.domain).map(Arc::make_mut) {
             apex.rrsets.retain(|(t, _)| *t != RecordType::SOA);
             apex.rrsets.insert(0, (RecordType::SOA, vec![soa]));
         }
@@ -136,7 +138,7 @@ impl ZoneSnapshot {
     }
 
     fn insert(&mut self, owner: String, record: Record) {
-        let node = self.nodes.entry(owner).or_default();
+        let node = Arc::make_mut(self.nodes.entry(owner).or_default());
         match node.rrsets.iter_mut().find(|(t, _)| *t == record.record_type()) {
             Some((_, set)) => set.push(record),
             None => node.rrsets.push((record.record_type(), vec![record])),
@@ -153,7 +155,7 @@ impl ZoneSnapshot {
             if parent.len() <= self.domain.len() || self.nodes.contains_key(parent) {
                 break;
             }
-            self.nodes.insert(parent.to_string(), Node::default());
+            self.nodes.insert(parent.to_string(), Arc::default());
             name = parent;
         }
         self.insert(owner, wire);
@@ -163,7 +165,7 @@ impl ZoneSnapshot {
     fn remove(&mut self, record: &StoredRecord) {
         let Some(wire) = to_wire(&self.domain, &record.data) else { return };
         let owner = crate::domain::name::absolute(&record.data.name, &self.domain);
-        if let Some(node) = self.nodes.get_mut(&owner) {
+        if let Some(node) = self.nodes.get_mut(&owner).map(Arc::make_mut) {
             for (_, set) in node.rrsets.iter_mut() {
                 if let Some(at) = set.iter().position(|r| *r == wire) {
                     set.remove(at);
@@ -250,7 +252,7 @@ impl ZoneSnapshot {
     }
 
     fn answer<'a>(&'a self, qname: &str, owner: &Name, qtype: RecordType, out: &mut Lookup<'a>, depth: usize) {
-        let node = match self.nodes.get(qname).or_else(|| self.wildcard_for(qname)) {
+        let node = match self.nodes.get(qname).map(AsRef::as_ref).or_else(|| self.wildcard_for(qname)) {
             Some(node) => node,
             None => {
                 out.rcode = ResponseCode::NXDomain;
@@ -301,7 +303,7 @@ impl ZoneSnapshot {
                 return None;
             }
             if self.nodes.contains_key(parent) {
-                return self.nodes.get(&format!("*.{parent}"));
+                return self.nodes.get(&format!("*.{parent}")).map(AsRef::as_ref);
             }
             name = parent;
         }
