@@ -11,6 +11,15 @@ use crate::domain::tsig::{TsigAlgorithm, TsigKey};
 use crate::http::auth::Caller;
 use crate::service::{NewToken, Service, UserChange};
 
+/// `{id}` of a user's paths.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // Only described: the handlers take the id as a plain path segment.
+struct UserPath {
+    /// The user id (usr_…).
+    id: String,
+}
+
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct UserView {
     id: String,
@@ -143,7 +152,7 @@ pub async fn create_user(svc: web::Data<Service>, caller: Caller, body: web::Byt
 
 #[utoipa::path(
     get, path = "/api/v1/users/{id}", tag = "Admin", summary = "One user (admins only)",
-    params(("id" = String, Path, description = "The user id (usr_…)")),
+    params(UserPath),
     responses((status = 200, description = "The user", body = UserView), Errors)
 )]
 pub async fn get_user(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
@@ -162,7 +171,7 @@ struct UserPatch {
 
 #[utoipa::path(
     patch, path = "/api/v1/users/{id}", tag = "Admin", summary = "Change a user (admins only)",
-    params(("id" = String, Path, description = "The user id (usr_…)")), request_body = UserPatch,
+    params(UserPath), request_body = UserPatch,
     responses((status = 200, description = "The user", body = UserView), Errors)
 )]
 pub async fn update_user(
@@ -179,7 +188,7 @@ pub async fn update_user(
 
 #[utoipa::path(
     delete, path = "/api/v1/users/{id}", tag = "Admin", summary = "Delete a user, their zones and tokens (admins only)",
-    params(("id" = String, Path, description = "The user id (usr_…)")),
+    params(UserPath),
     responses((status = 204, description = "Deleted"), Errors)
 )]
 pub async fn delete_user(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {

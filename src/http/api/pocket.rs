@@ -81,6 +81,26 @@ pub struct RecordList {
     total: usize,
 }
 
+/// `{domain_id}` of a zone's paths.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // Only described: the handlers take the ids as plain path segments.
+struct DomainPath {
+    /// The zone id (dom_…), also VPS.org's zone uuid.
+    domain_id: String,
+}
+
+/// `{domain_id}` and `{record_id}` of a record's paths.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+struct RecordPath {
+    /// The zone id (dom_…), also VPS.org's zone uuid.
+    domain_id: String,
+    /// The record id (rec_…), the same in both dialects.
+    record_id: String,
+}
+
 /// A record as PocketDNS clients send it (create, bulk item, or the fields of an update).
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[schema(as = PocketRecordBody, example = json!({"type": "A", "name": "www", "content": "192.0.2.10", "ttl": 300}))]
@@ -114,7 +134,7 @@ pub async fn list_domains(svc: web::Data<Service>, caller: Caller) -> ApiResult 
 
 #[utoipa::path(
     get, path = "/api/v1/domains/{domain_id}", tag = "PocketDNS records", operation_id = "pocket_get_domain",
-    summary = "One zone", params(("domain_id" = String, Path, description = "The zone id (dom_…), also VPS.org's zone uuid")),
+    summary = "One zone", params(DomainPath),
     responses((status = 200, description = "The zone", body = DomainView), Errors)
 )]
 pub async fn get_domain(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
@@ -124,7 +144,7 @@ pub async fn get_domain(svc: web::Data<Service>, caller: Caller, path: web::Path
 
 #[utoipa::path(
     get, path = "/api/v1/domains/{domain_id}/dns", tag = "PocketDNS records", operation_id = "pocket_list_records",
-    summary = "A zone's records", params(("domain_id" = String, Path, description = "The zone id (dom_…), also VPS.org's zone uuid")),
+    summary = "A zone's records", params(DomainPath),
     responses((status = 200, description = "The records and their number", body = RecordList), Errors)
 )]
 pub async fn list_records(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
@@ -136,7 +156,7 @@ pub async fn list_records(svc: web::Data<Service>, caller: Caller, path: web::Pa
 #[utoipa::path(
     post, path = "/api/v1/domains/{domain_id}/dns", tag = "PocketDNS records", operation_id = "pocket_create_record",
     summary = "Create a record", description = "Default TTL 300. MX and SRV need `priority`; SRV content may carry it in front (`priority weight port target`).",
-    params(("domain_id" = String, Path, description = "The zone id (dom_…), also VPS.org's zone uuid")), request_body = RecordBody,
+    params(DomainPath), request_body = RecordBody,
     responses(
         (status = 201, description = "The new record", body = RecordView),
         (status = 422, description = "A body of the wrong shape (`unprocessable_entity`)", body = super::ErrorBody),
@@ -156,7 +176,7 @@ pub async fn create_record(
 
 #[utoipa::path(
     put, path = "/api/v1/domains/{domain_id}/dns/{record_id}", tag = "PocketDNS records", operation_id = "pocket_update_record",
-    summary = "Change the fields given", params(("domain_id" = String, Path, description = "The zone id (dom_…), also VPS.org's zone uuid"), ("record_id" = String, Path, description = "The record id (rec_…), the same in both dialects")),
+    summary = "Change the fields given", params(RecordPath),
     request_body(content = RecordBody, example = json!({"content": "192.0.2.11", "ttl": 600})),
     responses((status = 200, description = "The record", body = RecordView), Errors)
 )]
@@ -182,7 +202,7 @@ pub async fn update_record(
 
 #[utoipa::path(
     delete, path = "/api/v1/domains/{domain_id}/dns/{record_id}", tag = "PocketDNS records", operation_id = "pocket_delete_record",
-    summary = "Delete a record", params(("domain_id" = String, Path, description = "The zone id (dom_…), also VPS.org's zone uuid"), ("record_id" = String, Path, description = "The record id (rec_…), the same in both dialects")),
+    summary = "Delete a record", params(RecordPath),
     responses((status = 204, description = "Deleted"), Errors)
 )]
 pub async fn delete_record(svc: web::Data<Service>, caller: Caller, path: web::Path<(String, String)>) -> ApiResult {
@@ -220,7 +240,7 @@ pub struct BulkError {
 /// Each record is validated and created on its own; the answer lists both outcomes.
 #[utoipa::path(
     post, path = "/api/v1/domains/{domain_id}/dns/bulk", tag = "PocketDNS records", operation_id = "pocket_bulk",
-    summary = "Create many records, each on its own", params(("domain_id" = String, Path, description = "The zone id (dom_…), also VPS.org's zone uuid")), request_body = BulkBody,
+    summary = "Create many records, each on its own", params(DomainPath), request_body = BulkBody,
     responses(
         (status = 201, description = "At least one record was created; `errors` lists the others", body = BulkResult),
         (status = 200, description = "No record was created; `errors` says why", body = BulkResult),
@@ -271,7 +291,7 @@ pub struct TemplateList<'a> {
 
 #[utoipa::path(
     post, path = "/api/v1/domains/{domain_id}/dns/template", tag = "PocketDNS records", operation_id = "pocket_apply_template",
-    summary = "Apply a record template", params(("domain_id" = String, Path, description = "The zone id (dom_…), also VPS.org's zone uuid")), request_body = TemplateBody,
+    summary = "Apply a record template", params(DomainPath), request_body = TemplateBody,
     responses((status = 201, description = "The records created", body = TemplateResult), Errors)
 )]
 pub async fn apply_template(

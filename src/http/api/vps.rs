@@ -77,6 +77,24 @@ fn record_view(r: Record) -> RecordView {
     }
 }
 
+/// `{uuid}` of a zone's paths.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // Only described: the handlers take the id as a plain path segment.
+struct ZonePath {
+    /// The zone id (dom_…), also PocketDNS's domain_id.
+    uuid: String,
+}
+
+/// `{uuid}` of a record's paths.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+struct RecordPath {
+    /// The record id (rec_…), the same in both dialects.
+    uuid: String,
+}
+
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ZoneFilter {
@@ -167,7 +185,7 @@ async fn create_zone_from_file(svc: web::Data<Service>, caller: Caller, req: &Ht
 
 #[utoipa::path(
     get, path = "/api/v1/dns-zones/{uuid}", tag = "VPS.org zones and records", operation_id = "vps_get_zone",
-    summary = "STENDIN a zone with its records", params(("uuid" = String, Path, description = "The zone id (dom_…), also PocketDNS's domain_id")),
+    summary = "STENDIN a zone with its records", params(ZonePath),
     responses((status = 200, description = "The zone and its records", body = ZoneView), Errors)
 )]
 pub async fn get_zone(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
@@ -178,7 +196,7 @@ pub async fn get_zone(svc: web::Data<Service>, caller: Caller, path: web::Path<S
 /// nsbox's extension: SOA timers and per-zone transfer settings.
 #[utoipa::path(
     patch, path = "/api/v1/dns-zones/{uuid}", tag = "VPS.org zones and records", operation_id = "vps_update_zone",
-    summary = "Change a zone's SOA timers and transfer settings (nsbox)", params(("uuid" = String, Path, description = "The zone id (dom_…), also PocketDNS's domain_id")),
+    summary = "Change a zone's SOA timers and transfer settings (nsbox)", params(ZonePath),
     request_body = crate::domain::zone::ZoneSettings,
     responses((status = 200, description = "The changed zone", body = ZoneView), Errors)
 )]
@@ -195,7 +213,7 @@ pub async fn update_zone(
 
 #[utoipa::path(
     delete, path = "/api/v1/dns-zones/{uuid}", tag = "VPS.org zones and records", operation_id = "vps_delete_zone",
-    summary = "JÊBIRIN a zone and all its records", params(("uuid" = String, Path, description = "The zone id (dom_…), also PocketDNS's domain_id")),
+    summary = "JÊBIRIN a zone and all its records", params(ZonePath),
     responses((status = 204, description = "Deleted"), Errors)
 )]
 pub async fn delete_zone(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
@@ -205,7 +223,7 @@ pub async fn delete_zone(svc: web::Data<Service>, caller: Caller, path: web::Pat
 
 #[utoipa::path(
     get, path = "/api/v1/dns-zones/{uuid}/records", tag = "VPS.org zones and records", operation_id = "vps_zone_records",
-    summary = "STENDIN a zone's records", params(("uuid" = String, Path, description = "The zone id (dom_…), also PocketDNS's domain_id"), PageQuery),
+    summary = "STENDIN a zone's records", params(ZonePath, PageQuery),
     responses((status = 200, description = "The zone's records", body = [RecordView]), Errors)
 )]
 pub async fn zone_records(
@@ -268,7 +286,7 @@ fn vps_error(e: crate::service::Error) -> crate::service::Error {
 #[utoipa::path(
     post, path = "/api/v1/dns-zones/{uuid}/records", tag = "VPS.org zones and records", operation_id = "vps_create_record",
     summary = "KOZ a record", description = "Default TTL 3600. MX and SRV need `priority`; SRV's value is `weight port target`.",
-    params(("uuid" = String, Path, description = "The zone id (dom_…), also PocketDNS's domain_id")), request_body = RecordBody,
+    params(ZonePath), request_body = RecordBody,
     responses((status = 201, description = "The new record", body = RecordView), Errors)
 )]
 pub async fn create_record(
@@ -320,7 +338,7 @@ pub async fn list_records(
 
 #[utoipa::path(
     get, path = "/api/v1/dns-records/{uuid}", tag = "VPS.org zones and records", operation_id = "vps_get_record",
-    summary = "STENDIN a record", params(("uuid" = String, Path, description = "The record id (rec_…), the same in both dialects")),
+    summary = "STENDIN a record", params(RecordPath),
     responses((status = 200, description = "The record", body = RecordView), Errors)
 )]
 pub async fn get_record(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
@@ -339,7 +357,7 @@ async fn update(svc: web::Data<Service>, caller: Caller, id: String, body: web::
 #[utoipa::path(
     put, path = "/api/v1/dns-records/{uuid}", tag = "VPS.org zones and records", operation_id = "vps_put_record",
     summary = "Replace a record", description = "Fields left out take their defaults (TTL 3600, no priority).",
-    params(("uuid" = String, Path, description = "The record id (rec_…), the same in both dialects")), request_body = RecordBody,
+    params(RecordPath), request_body = RecordBody,
     responses((status = 200, description = "The record", body = RecordView), Errors)
 )]
 pub async fn put_record(
@@ -353,7 +371,7 @@ pub async fn put_record(
 
 #[utoipa::path(
     patch, path = "/api/v1/dns-records/{uuid}", tag = "VPS.org zones and records", operation_id = "vps_patch_record",
-    summary = "Change some fields of a record", params(("uuid" = String, Path, description = "The record id (rec_…), the same in both dialects")),
+    summary = "Change some fields of a record", params(RecordPath),
     request_body(content = RecordBody, example = json!({"ttl": 600})),
     responses((status = 200, description = "The record", body = RecordView), Errors)
 )]
@@ -368,7 +386,7 @@ pub async fn patch_record(
 
 #[utoipa::path(
     delete, path = "/api/v1/dns-records/{uuid}", tag = "VPS.org zones and records", operation_id = "vps_delete_record",
-    summary = "JÊBIRIN a record", params(("uuid" = String, Path, description = "The record id (rec_…), the same in both dialects")),
+    summary = "JÊBIRIN a record", params(RecordPath),
     responses((status = 204, description = "Deleted"), Errors)
 )]
 pub async fn delete_record(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
@@ -379,7 +397,7 @@ pub async fn delete_record(svc: web::Data<Service>, caller: Caller, path: web::P
 /// The zone as a BIND master file (`text/dns`), as the nameserver serves it.
 #[utoipa::path(
     get, path = "/api/v1/dns-zones/{uuid}/export", tag = "VPS.org zones and records", operation_id = "vps_export_zone",
-    summary = "The zone as a BIND master file", params(("uuid" = String, Path, description = "The zone id (dom_…), also PocketDNS's domain_id")),
+    summary = "The zone as a BIND master file", params(ZonePath),
     responses((status = 200, description = "The zone file, SOA and NS included", body = String, content_type = "text/dns"), Errors)
 )]
 pub async fn export_zone(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
@@ -403,7 +421,7 @@ pub struct ImportQuery {
 /// Imports a BIND master file (the request body): `?mode=merge|replace&dry_run=true|false`.
 #[utoipa::path(
     post, path = "/api/v1/dns-zones/{uuid}/import", tag = "VPS.org zones and records", operation_id = "vps_import_zone",
-    summary = "Import a BIND master file into the zone", params(("uuid" = String, Path, description = "The zone id (dom_…), also PocketDNS's domain_id"), ImportQuery),
+    summary = "Import a BIND master file into the zone", params(ZonePath, ImportQuery),
     request_body(content = String, content_type = "text/dns", example = "$ORIGIN example.com.\n$TTL 3600\nftp IN CNAME www\n"),
     responses(
         (status = 200, description = "What was (or, on a dry run, would be) added, changed, removed and refused, by line", body = ImportReport),
