@@ -2,6 +2,7 @@
 //! `sendmmsg` sends their answers in one, as Knot does. Under load most of a nameserver's time
 //! is the kernel's; one call and one wake-up per batch instead of per datagram is the saving.
 //! The only unsafe code of the nameserver is here, in two calls with locally built arrays.
+//! The flags are cast with `as _`: glibc declares them `int`, musl `unsigned int`.
 
 use std::io;
 use std::mem::{size_of, zeroed};
@@ -45,7 +46,13 @@ impl Inbox {
         // SAFETY: every header points at a live buffer of DATAGRAM bytes and a live address
         // slot, all borrowed mutably from self for the duration of the call.
         let count = unsafe {
-            libc::recvmmsg(fd, headers.as_mut_ptr(), BATCH as libc::c_uint, libc::MSG_DONTWAIT, std::ptr::null_mut())
+            libc::recvmmsg(
+                fd,
+                headers.as_mut_ptr(),
+                BATCH as libc::c_uint,
+                libc::MSG_DONTWAIT as _,
+                std::ptr::null_mut(),
+            )
         };
         if count < 0 {
             return Err(io::Error::last_os_error());
@@ -86,7 +93,7 @@ pub fn send(fd: RawFd, answers: &[(SocketAddr, Vec<u8>)]) -> io::Result<usize> {
         headers[i].msg_hdr.msg_iovlen = 1;
     }
     // SAFETY: the headers point at the answers' bytes (only read) and at live addresses.
-    let sent = unsafe { libc::sendmmsg(fd, headers.as_mut_ptr(), count as libc::c_uint, libc::MSG_DONTWAIT) };
+    let sent = unsafe { libc::sendmmsg(fd, headers.as_mut_ptr(), count as libc::c_uint, libc::MSG_DONTWAIT as _) };
     if sent < 0 { Err(io::Error::last_os_error()) } else { Ok(sent as usize) }
 }
 
