@@ -25,7 +25,7 @@ pub struct ServeConfig {
     /// Secondary to send NOTIFY to after every change, HOST:PORT (repeatable)
     #[arg(long = "notify", env = "NSBOX_NOTIFY", value_delimiter = ',')]
     pub notify: Vec<SocketAddr>,
-    /// DNS worker threads (one is fastest on small machines: see BENCHMARKS.md)
+    /// DNS worker threads, each with its own UDP receive loop (one is fastest on two cores: see BENCHMARKS.md)
     #[arg(long, env = "NSBOX_DNS_THREADS", default_value_t = 1)]
     pub dns_threads: usize,
     /// Serve the console and API over HTTPS with this PEM certificate chain (needs --tls-key)

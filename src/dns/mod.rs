@@ -215,7 +215,10 @@ pub fn serve(
         for listener in listeners {
             listener.udp.set_nonblocking(true)?;
             listener.tcp.set_nonblocking(true)?;
-            udp.push(tokio::spawn(udp::serve(tokio::net::UdpSocket::from_std(listener.udp)?, handler.clone())));
+            let socket = Arc::new(tokio::net::UdpSocket::from_std(listener.udp)?);
+            for _ in 0..threads.max(1) {
+                udp.push(tokio::spawn(udp::serve(socket.clone(), handler.clone())));
+            }
             server.register_listener(tokio::net::TcpListener::from_std(listener.tcp)?, TCP_IDLE, 64);
         }
         Ok::<_, std::io::Error>((server, udp))

@@ -27,8 +27,9 @@ const HEADER_LEN: usize = 12;
 /// Answers waiting for the end of their batch.
 type Outbox = Arc<Mutex<Vec<(SocketAddr, Vec<u8>)>>>;
 
-pub async fn serve(socket: UdpSocket, handler: Handler) {
-    let socket = Arc::new(socket);
+/// One receive loop; several may share a socket (one per DNS thread), each taking the batches
+/// that are there when it looks.
+pub async fn serve(socket: Arc<UdpSocket>, handler: Handler) {
     let mut inbox = Inbox::new();
     let outbox: Outbox = Arc::new(Mutex::new(Vec::with_capacity(mmsg::BATCH)));
     loop {

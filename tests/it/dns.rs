@@ -96,6 +96,33 @@ fn ipv4_and_ipv6_listeners_answer_over_udp_and_tcp() {
     assert!(s.dns_all[1].is_ipv6());
 }
 
+/// With several DNS threads, their receive loops share each UDP socket: every query is
+/// answered once, by one of them. (Bursts of 30, well within a socket's receive buffer.)
+#[test]
+fn several_dns_threads_share_the_socket() {
+    let s = Server::start_with(nsbox::config::ServeConfig { dns_threads: 3, ..Default::default() });
+    zone(&s);
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.set_read_timeout(Some(std::time::Duration::from_secs(2))).unwrap();
+    let mut query = dig::message("www.example.com.", RecordType::A);
+    let mut buffer = [0u8; 512];
+    for burst in 0..10u16 {
+        let ids: std::collections::BTreeSet<u16> = (burst * 30..burst * 30 + 30).collect();
+        for &id in &ids {
+            query.metadata.id = id;
+            socket.send_to(&query.to_vec().unwrap(), s.dns).unwrap();
+        }
+        let mut answered = std::collections::BTreeSet::new();
+        while answered.len() < ids.len() {
+            let (len, _) = socket.recv_from(&mut buffer).expect("every query answered");
+            let answer = hickory_proto::op::Message::from_vec(&buffer[..len]).unwrap();
+            assert_eq!(answer.metadata.response_code, ResponseCode::NoError);
+            assert!(answered.insert(answer.metadata.id), "answered twice: {}", answer.metadata.id);
+        }
+        assert_eq!(answered, ids);
+    }
+}
+
 #[test]
 fn negative_answers_follow_rfc_2308() {
     let s = Server::start();
