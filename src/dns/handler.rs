@@ -223,10 +223,26 @@ fn encode<'a>(
         impl Iterator<Item = &'a Record> + Send + 'a,
     >,
 ) -> Result<Vec<u8>, NetError> {
-    let mut buffer = Vec::with_capacity(1024);
-    let mut encoder = BinEncoder::new(&mut buffer);
-    message.destructive_emit(&mut encoder).map_err(|e| NetError::from(e.to_string()))?;
-    Ok(buffer)
+    emit(message, u16::MAX).map(|(_, bytes)| bytes).map_err(|e| NetError::from(e.to_string()))
+}
+
+/// Encodes a message in at most `limit` bytes; an error when it does not fit.
+pub(super) fn emit<'a>(
+    message: hickory_server::zone_handler::MessageResponse<
+        '_,
+        'a,
+        impl Iterator<Item = &'a Record> + Send + 'a,
+        impl Iterator<Item = &'a Record> + Send + 'a,
+        impl Iterator<Item = &'a Record> + Send + 'a,
+        impl Iterator<Item = &'a Record> + Send + 'a,
+    >,
+    limit: u16,
+) -> Result<(ResponseInfo, Vec<u8>), hickory_proto::ProtoError> {
+    let mut bytes = Vec::with_capacity(usize::from(limit).min(1024));
+    let mut encoder = BinEncoder::new(&mut bytes);
+    encoder.set_max_size(limit);
+    let info = message.destructive_emit(&mut encoder)?;
+    Ok((info, bytes))
 }
 
 /// Makes a UDP answer fit the client's limit: the additional section goes first; if the
@@ -259,17 +275,10 @@ fn exact_fit(request: &Request, lookup: &Lookup<'_>, metadata: Metadata, edns: O
         std::iter::empty(),
         std::iter::empty(),
     );
-    let mut buffer = Vec::with_capacity(limit);
-    let mut encoder = BinEncoder::new(&mut buffer);
-    encoder.set_max_size(u16::try_from(limit).unwrap_or(u16::MAX));
-    match message.destructive_emit(&mut encoder) {
-        Ok(info) => {
-            let counts = info.counts();
-            usize::from(counts.answers) == lookup.answers.len()
-                && usize::from(counts.authorities) == lookup.authority.len()
-        }
-        Err(_) => false,
-    }
+    emit(message, u16::try_from(limit).unwrap_or(u16::MAX)).is_ok_and(|(info, _)| {
+        let counts = info.counts();
+        usize::from(counts.answers) == lookup.answers.len() && usize::from(counts.authorities) == lookup.authority.len()
+    })
 }
 
 /// An upper bound of a record's size on the wire (names counted uncompressed).

@@ -171,16 +171,13 @@ fn encode<'a>(
 ) -> Result<(ResponseInfo, Vec<u8>), NetError> {
     let metadata = *response.metadata();
     let limit = response.edns().map_or(512, Edns::max_payload);
-    let mut bytes = Vec::with_capacity(512);
-    let mut encoder = BinEncoder::new(&mut bytes);
-    encoder.set_max_size(limit);
-    if let Ok(info) = response.destructive_emit(&mut encoder) {
-        return Ok((info, bytes));
+    if let Ok(encoded) = super::handler::emit(response, limit) {
+        return Ok(encoded);
     }
     let mut failure = Metadata::response_from_request(&metadata);
     failure.response_code = ResponseCode::ServFail;
     let header = Header { metadata: failure, counts: HeaderCounts::default() };
-    bytes.clear();
+    let mut bytes = Vec::with_capacity(HEADER_LEN);
     header.emit(&mut BinEncoder::new(&mut bytes)).map_err(|e| NetError::from(e.to_string()))?;
     Ok((ResponseInfo::from(header), bytes))
 }
