@@ -41,6 +41,12 @@ pub fn now() -> Timestamp {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
+/// Now, with the nanoseconds into the second: what orders the changes made within one second.
+pub fn now_precise() -> (Timestamp, u32) {
+    let t = time::OffsetDateTime::now_utc();
+    (t.unix_timestamp(), t.nanosecond())
+}
+
 /// ISO 8601 UTC with a `Z`, as both vendor documents print times (`2025-01-06T12:30:00Z`).
 pub fn iso8601(ts: Timestamp) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp(ts).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);

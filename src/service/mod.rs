@@ -18,8 +18,8 @@ use crate::dns::Catalog;
 use crate::domain::auth::Scope;
 use crate::domain::record::Record;
 use crate::domain::zone::{self, Zone};
-use crate::domain::{ValidationError, now};
-use crate::store::{AuditEntry, JournalEntry, Read, Store, StoreError, Txn};
+use crate::domain::{ValidationError, now_precise};
+use crate::store::{AuditEntry, Author, JournalEntry, Read, Store, StoreError, Txn};
 
 pub use accounts::{NewToken, UserChange};
 pub use ratelimit::{Bucket, Limits, RateLimiter, RateStatus};
@@ -175,7 +175,8 @@ impl Service {
     }
 
     /// One change to one zone's records, in one transaction: `change` edits the records and
-    /// says what it did; the serial, counts, journal and audit follow from that. The change is
+    /// says what it did; the serial, counts and the journal entry (which is also its audit entry)
+    /// follow from that. The change is
     /// served before this returns; the publish lock keeps snapshots in commit order.
     fn change_zone<T>(
         &self,
@@ -194,15 +195,21 @@ impl Service {
             let from_serial = zone.serial;
             zone.serial = zone::next_serial(zone.serial, zone::today());
             zone.record_count = (zone.record_count + diff.added.len() as u64).saturating_sub(diff.removed.len() as u64);
-            zone.updated_at = now();
+            let (at, nanos) = now_precise();
+            zone.updated_at = at;
             txn.put_zone(&zone)?;
-            txn.append_audit(audit(actor, action, Some(&zone), as_json(&diff.removed), as_json(&diff.added)))?;
             let entry = JournalEntry {
                 from_serial,
                 to_serial: zone.serial,
                 at: zone.updated_at,
                 removed: diff.removed,
                 added: diff.added,
+                author: Some(Author {
+                    actor: actor.username.clone(),
+                    via: actor.via.clone(),
+                    action: action.into(),
+                    nanos,
+                }),
             };
             txn.append_journal(&zone.id, &entry)?;
             Ok((value, Some((zone, entry))))
@@ -216,15 +223,6 @@ impl Service {
     }
 }
 
-/// One record as itself, several as a list, none as nothing.
-fn as_json(records: &[Record]) -> Option<serde_json::Value> {
-    match records {
-        [] => None,
-        [one] => serde_json::to_value(one).ok(),
-        many => serde_json::to_value(many).ok(),
-    }
-}
-
 /// An audit entry: who did what, to which zone if any, with the values before and after.
 fn audit(
     actor: &Actor,
@@ -233,9 +231,11 @@ fn audit(
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
 ) -> AuditEntry {
+    let (at, nanos) = now_precise();
     AuditEntry {
         seq: 0,
-        at: now(),
+        at,
+        nanos,
         actor: actor.username.clone(),
         via: actor.via.clone(),
         action: action.to_string(),

@@ -94,6 +94,8 @@ impl Service {
                 at: zone.updated_at,
                 removed: vec![],
                 added: vec![],
+                // Audited below, with the settings before and after.
+                author: None,
             };
             txn.append_journal(&zone.id, &entry)?;
             txn.append_audit(audit(

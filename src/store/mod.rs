@@ -9,7 +9,7 @@ mod tables;
 
 use std::path::{Path, PathBuf};
 
-use redb::{Database, ReadTransaction, ReadableDatabase, ReadableMultimapTable, ReadableTable, WriteTransaction};
+use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -53,6 +53,20 @@ pub struct JournalEntry {
     pub at: Timestamp,
     pub removed: Vec<Record>,
     pub added: Vec<Record>,
+    /// Who changed the records: a record change's audit entry is its journal entry, so a
+    /// change is written once. None for settings changes (audited in AUDIT) and for entries
+    /// from before schema 3, whose audit entries are in AUDIT.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<Author>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Author {
+    pub actor: String,
+    pub via: String,
+    pub action: String,
+    /// Nanoseconds into the entry's second.
+    pub nanos: u32,
 }
 
 /// Who changed what and when, with before/after values.
@@ -61,6 +75,9 @@ pub struct AuditEntry {
     #[serde(default)]
     pub seq: u64,
     pub at: Timestamp,
+    /// Nanoseconds into `at`: orders this entry among the journal's (0 before schema 3).
+    #[serde(default)]
+    pub nanos: u32,
     pub actor: String,
     /// How: a token id, "console" or "cli".
     pub via: String,
@@ -142,20 +159,10 @@ fn copy_snapshot(source: &ReadTransaction, out: &Path) -> Result<(), StoreError>
     copy(source, &txn, ZONES)?;
     copy(source, &txn, ZONE_DOMAINS)?;
     copy(source, &txn, RECORDS)?;
-    copy(source, &txn, RECORD_ZONE)?;
+    copy(source, &txn, RECORD_KEYS)?;
     copy(source, &txn, JOURNAL)?;
     copy(source, &txn, AUDIT)?;
     copy(source, &txn, TSIG_KEYS)?;
-    {
-        let from = source.open_multimap_table(RECORD_NAMES)?;
-        let mut to = txn.open_multimap_table(RECORD_NAMES)?;
-        for row in from.iter()? {
-            let (key, values) = row?;
-            for value in values {
-                to.insert(key.value(), value?.value())?;
-            }
-        }
-    }
     txn.commit()?;
     Ok(())
 }
@@ -194,11 +201,13 @@ pub trait Read {
     #[doc(hidden)]
     fn raw_zone_records(&self, zone_id: &str) -> Result<Vec<Vec<u8>>, StoreError>;
     #[doc(hidden)]
-    fn raw_record(&self, zone_id: &str, record_id: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    fn raw_record(&self, record_id: &str) -> Result<Option<Vec<u8>>, StoreError>;
     #[doc(hidden)]
-    fn raw_named(&self, zone_id: &str, name: &str) -> Result<Vec<String>, StoreError>;
+    fn raw_named(&self, zone_id: &str, name: &str) -> Result<Vec<Vec<u8>>, StoreError>;
     #[doc(hidden)]
     fn raw_journal(&self, zone_id: &str, after_serial: u32) -> Result<Vec<Vec<u8>>, StoreError>;
+    #[doc(hidden)]
+    fn raw_journal_newest(&self, zone_id: &str, limit: usize) -> Result<Vec<Vec<u8>>, StoreError>;
     #[doc(hidden)]
     fn raw_audit(&self, before_seq: u64, limit: usize) -> Result<Vec<Vec<u8>>, StoreError>;
 
@@ -223,25 +232,21 @@ pub trait Read {
     }
 
     fn record(&self, id: &str) -> Result<Option<Record>, StoreError> {
-        let Some(zone_id) = self.raw_index(RECORD_ZONE, id)? else {
-            return Ok(None);
-        };
-        self.raw_record(&zone_id, id)?.map(|b| decode(&b)).transpose()
+        self.raw_record(id)?.map(|b| decode(&b)).transpose()
     }
 
     /// The records at one relative name of a zone.
     fn records_named(&self, zone_id: &str, name: &str) -> Result<Vec<Record>, StoreError> {
-        let mut out = Vec::new();
-        for id in self.raw_named(zone_id, name)? {
-            if let Some(bytes) = self.raw_record(zone_id, &id)? {
-                out.push(decode(&bytes)?);
-            }
-        }
-        Ok(out)
+        self.raw_named(zone_id, name)?.iter().map(|b| decode(b)).collect()
     }
 
     fn journal_since(&self, zone_id: &str, serial: u32) -> Result<Vec<JournalEntry>, StoreError> {
         self.raw_journal(zone_id, serial)?.iter().map(|b| decode(b)).collect()
+    }
+
+    /// A zone's last `limit` changes, newest first.
+    fn journal_newest(&self, zone_id: &str, limit: usize) -> Result<Vec<JournalEntry>, StoreError> {
+        self.raw_journal_newest(zone_id, limit)?.iter().map(|b| decode(b)).collect()
     }
 
     /// Newest first, entries with seq < `before_seq`.
@@ -300,11 +305,37 @@ macro_rules! impl_read {
 
             fn raw_zone_records(&self, zone_id: &str) -> Result<Vec<Vec<u8>>, StoreError> {
                 let table = self.$inner().open_table(RECORDS)?;
-                let rows = table.range((zone_id, "")..)?;
-                let mut out = Vec::new();
-                for row in rows {
+                let mut rows = Vec::new();
+                for row in table.range((zone_id, "", "")..)? {
                     let (key, value) = row?;
-                    if key.value().0 != zone_id {
+                    let (zone, _, id) = key.value();
+                    if zone != zone_id {
+                        break;
+                    }
+                    rows.push((id.to_string(), value.value().to_vec()));
+                }
+                // Record ids sort by creation time.
+                rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                Ok(rows.into_iter().map(|(_, value)| value).collect())
+            }
+
+            fn raw_record(&self, record_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+                let keys = self.$inner().open_table(RECORD_KEYS)?;
+                let Some(key) = keys.get(record_id)? else {
+                    return Ok(None);
+                };
+                let (zone_id, name) = key.value();
+                let records = self.$inner().open_table(RECORDS)?;
+                Ok(records.get((zone_id, name, record_id))?.map(|v| v.value().to_vec()))
+            }
+
+            fn raw_named(&self, zone_id: &str, name: &str) -> Result<Vec<Vec<u8>>, StoreError> {
+                let table = self.$inner().open_table(RECORDS)?;
+                let mut out = Vec::new();
+                for row in table.range((zone_id, name, "")..)? {
+                    let (key, value) = row?;
+                    let (zone, at, _) = key.value();
+                    if (zone, at) != (zone_id, name) {
                         break;
                     }
                     out.push(value.value().to_vec());
@@ -312,19 +343,15 @@ macro_rules! impl_read {
                 Ok(out)
             }
 
-            fn raw_record(&self, zone_id: &str, record_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-                Ok(self.$inner().open_table(RECORDS)?.get((zone_id, record_id))?.map(|v| v.value().to_vec()))
-            }
-
-            fn raw_named(&self, zone_id: &str, name: &str) -> Result<Vec<String>, StoreError> {
-                let table = self.$inner().open_multimap_table(RECORD_NAMES)?;
-                let ids = table.get((zone_id, name))?;
-                ids.map(|id| Ok(id?.value().to_string())).collect()
-            }
-
             fn raw_journal(&self, zone_id: &str, after_serial: u32) -> Result<Vec<Vec<u8>>, StoreError> {
                 let table = self.$inner().open_table(JOURNAL)?;
                 let rows = table.range((zone_id, after_serial.saturating_add(1))..=(zone_id, u32::MAX))?;
+                rows.map(|row| Ok(row?.1.value().to_vec())).collect()
+            }
+
+            fn raw_journal_newest(&self, zone_id: &str, limit: usize) -> Result<Vec<Vec<u8>>, StoreError> {
+                let table = self.$inner().open_table(JOURNAL)?;
+                let rows = table.range((zone_id, 0)..=(zone_id, u32::MAX))?.rev().take(limit);
                 rows.map(|row| Ok(row?.1.value().to_vec())).collect()
             }
 
@@ -376,22 +403,22 @@ impl Txn {
 
     /// Inserts or replaces a record; `previous` is its stored version when replacing.
     pub fn put_record(&mut self, record: &Record, previous: Option<&Record>) -> Result<(), StoreError> {
-        let (zone_id, id) = (record.zone_id.as_str(), record.id.as_str());
-        let mut names = self.0.open_multimap_table(RECORD_NAMES)?;
-        if let Some(old) = previous {
-            names.remove((zone_id, old.data.name.as_str()), id)?;
+        let (zone_id, name, id) = (record.zone_id.as_str(), record.data.name.as_str(), record.id.as_str());
+        let mut records = self.0.open_table(RECORDS)?;
+        if let Some(old) = previous.filter(|old| old.data.name != name) {
+            records.remove((zone_id, old.data.name.as_str(), id))?;
         }
-        names.insert((zone_id, record.data.name.as_str()), id)?;
-        self.0.open_table(RECORDS)?.insert((zone_id, id), encode(record).as_slice())?;
-        self.0.open_table(RECORD_ZONE)?.insert(id, zone_id)?;
+        records.insert((zone_id, name, id), encode(record).as_slice())?;
+        if previous.is_none_or(|old| old.data.name != name) {
+            self.0.open_table(RECORD_KEYS)?.insert(id, (zone_id, name))?;
+        }
         Ok(())
     }
 
     pub fn delete_record(&mut self, record: &Record) -> Result<(), StoreError> {
-        let (zone_id, id) = (record.zone_id.as_str(), record.id.as_str());
-        self.0.open_multimap_table(RECORD_NAMES)?.remove((zone_id, record.data.name.as_str()), id)?;
-        self.0.open_table(RECORDS)?.remove((zone_id, id))?;
-        self.0.open_table(RECORD_ZONE)?.remove(id)?;
+        let (zone_id, name, id) = (record.zone_id.as_str(), record.data.name.as_str(), record.id.as_str());
+        self.0.open_table(RECORDS)?.remove((zone_id, name, id))?;
+        self.0.open_table(RECORD_KEYS)?.remove(id)?;
         Ok(())
     }
 

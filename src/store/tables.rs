@@ -1,6 +1,6 @@
 //! redb table definitions. Values are JSON-encoded domain types; keys as noted.
 
-use redb::{MultimapTableDefinition, TableDefinition};
+use redb::TableDefinition;
 
 /// schema_version, server_id, created_at.
 pub const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
@@ -14,15 +14,16 @@ pub const TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("tokens");
 pub const ZONES: TableDefinition<&str, &[u8]> = TableDefinition::new("zones");
 /// domain → zone id (a domain exists once on a server).
 pub const ZONE_DOMAINS: TableDefinition<&str, &str> = TableDefinition::new("zone_domains");
-/// (zone id, record id) → Record. Record ids sort by creation, so a zone lists in that order.
-pub const RECORDS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("records");
-/// record id → zone id, for the dialects' direct record routes.
-pub const RECORD_ZONE: TableDefinition<&str, &str> = TableDefinition::new("record_zone");
-/// (zone id, relative name) → record ids: the rule checks (CNAME alone, duplicates) read this.
-pub const RECORD_NAMES: MultimapTableDefinition<(&str, &str), &str> = MultimapTableDefinition::new("record_names");
-/// (zone id, serial) → JournalEntry: the change that produced that serial (IXFR, history).
+/// (zone id, relative name, record id) → Record: a name's records are one range, the rule
+/// checks (CNAME alone, duplicates) read it; a zone lists by sorting its range by record id.
+pub const RECORDS: TableDefinition<(&str, &str, &str), &[u8]> = TableDefinition::new("zone_records");
+/// record id → (zone id, relative name): the key of a record the dialects name by id alone.
+pub const RECORD_KEYS: TableDefinition<&str, (&str, &str)> = TableDefinition::new("record_keys");
+/// (zone id, serial) → JournalEntry: the change that produced that serial (IXFR), and who made
+/// it (the history of record changes).
 pub const JOURNAL: TableDefinition<(&str, u32), &[u8]> = TableDefinition::new("journal");
 /// key name → TsigKey (schema 2).
 pub const TSIG_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("tsig_keys");
-/// sequence number → AuditEntry.
+/// sequence number → AuditEntry: every change that is not a zone's records (zones, users,
+/// tokens, keys).
 pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");

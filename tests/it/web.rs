@@ -321,3 +321,42 @@ fn https_from_certificate_files() {
     let plain = ureq::get(&format!("{}/healthz", s.base)).call();
     assert!(plain.is_err(), "plain HTTP is not spoken on the HTTPS port");
 }
+
+#[test]
+fn the_history_says_who_changed_what_newest_first() {
+    let s = Server::start();
+    let password = user(&s, "dana");
+    let token = s.user_token("dana", &[], &[]);
+    let zone = s.post("/api/v1/dns-zones/", &token, serde_json::json!({"domain": "history.example"}));
+    let zone_id = zone.body["uuid"].as_str().unwrap().to_string();
+    let created = s.post(
+        &format!("/api/v1/domains/{zone_id}/dns"),
+        &token,
+        serde_json::json!({"type": "A", "name": "www", "content": "192.0.2.10"}),
+    );
+    let record_id = created.body["id"].as_str().unwrap().to_string();
+    let renamed =
+        s.send("PATCH", &format!("/api/v1/dns-records/{record_id}/"), &token, serde_json::json!({"name": "web"}));
+    assert_eq!(renamed.status, 200, "{}", renamed.text);
+    assert_eq!(s.get(&format!("/api/v1/dns-records/{record_id}/"), &token).body["name"], "web");
+    // A CNAME may stand alone only: the renamed record left its old name and holds its new one.
+    let cname = |name: &str| {
+        let body = serde_json::json!({"type": "CNAME", "name": name, "content": "example.net."});
+        s.post(&format!("/api/v1/domains/{zone_id}/dns"), &token, body).status
+    };
+    assert_eq!((cname("www"), cname("web")), (201, 409));
+    assert_eq!(s.delete(&format!("/api/v1/dns-records/{record_id}/"), &token).status, 204);
+    assert_eq!(cname("web"), 201, "a deleted record leaves its name");
+
+    let (mut dana, mut admin) = (Browser::new(&s), Browser::new(&s));
+    dana.login("dana", &password);
+    admin.login("admin", ADMIN_PASSWORD);
+    let pages = [dana.get(&format!("/zones/{zone_id}/history")), dana.get("/history"), admin.get("/history")];
+    for (page, body) in pages.iter().map(|p| &p.body).enumerate() {
+        let actions: Vec<&str> = body.split("<code>").skip(1).filter_map(|rest| rest.split("</code>").next()).collect();
+        let expected = ["record.create", "record.delete", "record.create", "record.update", "record.create"];
+        assert_eq!(actions[..5], expected, "{page}: newest first");
+        assert!(actions.contains(&"zone.create"), "{page}");
+        assert!(body.contains("dana") && body.contains("192.0.2.10"), "{page}: who, and the values");
+    }
+}
