@@ -24,6 +24,8 @@ const APEX_TTL: u32 = 3600;
 #[derive(Default, Clone)]
 struct Node {
     rrsets: Vec<(RecordType, Vec<Record>)>,
+    /// Nodes one label below this one: an empty node with none is removed.
+    children: u32,
 }
 
 impl Node {
@@ -150,15 +152,29 @@ impl ZoneSnapshot {
     fn add(&mut self, record: &StoredRecord) {
         let Some(wire) = to_wire(&self.domain, &record.data) else { return };
         let owner = crate::domain::name::absolute(&record.data.name, &self.domain);
-        let mut name = owner.as_str();
-        while let Some((_, parent)) = name.split_once('.') {
-            if parent.len() <= self.domain.len() || self.nodes.contains_key(parent) {
-                break;
-            }
-            self.nodes.insert(parent.to_string(), Arc::default());
-            name = parent;
-        }
+        self.ensure_node(&owner);
         self.insert(owner, wire);
+    }
+
+    /// Creates the node of `name` (in this zone) and any missing above it, each counted in
+    /// its parent.
+    fn ensure_node(&mut self, name: &str) {
+        if self.nodes.contains_key(name) {
+            return;
+        }
+        self.nodes.insert(name.to_string(), Arc::default());
+        if let Some(parent) = self.parent(name) {
+            self.ensure_node(parent);
+            if let Some(node) = self.nodes.get_mut(parent).map(Arc::make_mut) {
+                node.children += 1;
+            }
+        }
+    }
+
+    /// The name one label up, None at the apex.
+    fn parent<'n>(&self, name: &'n str) -> Option<&'n str> {
+        let (_, parent) = name.split_once('.')?;
+        (name != self.domain && parent.len() >= self.domain.len()).then_some(parent)
     }
 
     /// Removes a stored record; a name left empty goes too unless names below it remain.
@@ -174,16 +190,13 @@ impl ZoneSnapshot {
             node.rrsets.retain(|(_, set)| !set.is_empty());
         }
         let mut name = owner;
-        while name != self.domain && self.nodes.get(&name).is_some_and(|n| n.rrsets.is_empty()) {
-            let below = format!(".{name}");
-            if self.nodes.keys().any(|k| k.ends_with(&below)) {
-                break;
-            }
+        while self.nodes.get(&name).is_some_and(|n| n.rrsets.is_empty() && n.children == 0) {
+            let Some(parent) = self.parent(&name).map(str::to_string) else { break };
             self.nodes.remove(&name);
-            match name.split_once('.') {
-                Some((_, parent)) => name = parent.to_string(),
-                None => break,
+            if let Some(node) = self.nodes.get_mut(&parent).map(Arc::make_mut) {
+                node.children = node.children.saturating_sub(1);
             }
+            name = parent;
         }
     }
 

@@ -319,9 +319,18 @@ fn incremental_changes_keep_the_tree_right() {
     assert_eq!(dig(s.dns, &["c.example.com", "A"]).status, "NXDOMAIN");
     // …but not while another name still needs them.
     let one = add("x.shared", "A", "192.0.2.1");
-    add("y.shared", "A", "192.0.2.2");
+    let two = add("y.shared", "A", "192.0.2.2");
     remove(&one);
     assert_eq!(dig(s.dns, &["shared.example.com", "A"]).status, "NOERROR");
+    // A name with records of its own and names below keeps its place for either.
+    let own = add("shared", "TXT", "owner");
+    remove(&two);
+    assert_eq!(dig(s.dns, &["shared.example.com", "TXT"]).data("TXT"), ["\"owner\""]);
+    let three = add("z.shared", "A", "192.0.2.3");
+    remove(&own);
+    assert_eq!(dig(s.dns, &["shared.example.com", "TXT"]).status, "NOERROR");
+    remove(&three);
+    assert_eq!(dig(s.dns, &["shared.example.com", "TXT"]).status, "NXDOMAIN");
 
     // A delegation appears and disappears.
     let ns = add("newsub", "NS", "ns.elsewhere.net");
