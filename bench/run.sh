@@ -8,6 +8,7 @@
 #   bench/run.sh nxdomain     NXDOMAIN cost and memory with 1k, 10k and 100k records
 #   bench/run.sh zonefile     import and export of a 50,000-record zone file
 #   bench/run.sh commit       one durable redb commit by tables touched, exclusive vs shared file
+#   bench/run.sh fsync        one fdatasync by the number of scattered pages it writes (the disk)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PEERS=${PEERS:-$ROOT/../shared/peers}
@@ -57,6 +58,9 @@ case "${1:-api}" in
     ;;
   commit)
     cargo run --release --quiet --example commit_cost
+    ;;
+  fsync)
+    python3 bench/fsync_extents.py "$WORK"
     ;;
   dns-peers)  # RECORDS=100000 for a larger zone
     RECORDS=${RECORDS:-10000}
