@@ -228,7 +228,11 @@ pub trait Read {
 
     /// The zone's records in creation order.
     fn records(&self, zone_id: &str) -> Result<Vec<Record>, StoreError> {
-        self.raw_zone_records(zone_id)?.iter().map(|b| decode(b)).collect()
+        let mut records: Vec<Record> =
+            self.raw_zone_records(zone_id)?.iter().map(|b| decode(b)).collect::<Result<_, _>>()?;
+        // Stored by name; record ids sort by creation time.
+        records.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        Ok(records)
     }
 
     fn record(&self, id: &str) -> Result<Option<Record>, StoreError> {
@@ -305,18 +309,15 @@ macro_rules! impl_read {
 
             fn raw_zone_records(&self, zone_id: &str) -> Result<Vec<Vec<u8>>, StoreError> {
                 let table = self.$inner().open_table(RECORDS)?;
-                let mut rows = Vec::new();
+                let mut out = Vec::new();
                 for row in table.range((zone_id, "", "")..)? {
                     let (key, value) = row?;
-                    let (zone, _, id) = key.value();
-                    if zone != zone_id {
+                    if key.value().0 != zone_id {
                         break;
                     }
-                    rows.push((id.to_string(), value.value().to_vec()));
+                    out.push(value.value().to_vec());
                 }
-                // Record ids sort by creation time.
-                rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-                Ok(rows.into_iter().map(|(_, value)| value).collect())
+                Ok(out)
             }
 
             fn raw_record(&self, record_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
