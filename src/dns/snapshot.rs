@@ -34,6 +34,15 @@ impl Node {
     }
 }
 
+/// Pushes without a Vec's first growth to four slots while small: most names hold one set of
+/// one or two records, and every spare slot for a hickory `Record` costs 272 bytes.
+fn push_tight<T>(items: &mut Vec<T>, item: T) {
+    if items.len() < 4 {
+        items.reserve_exact(1);
+    }
+    items.push(item);
+}
+
 pub struct ZoneSnapshot {
     pub id: String,
     pub domain: String,
@@ -142,8 +151,8 @@ impl ZoneSnapshot {
     fn insert(&mut self, owner: String, record: Record) {
         let node = Arc::make_mut(self.nodes.entry(owner).or_default());
         match node.rrsets.iter_mut().find(|(t, _)| *t == record.record_type()) {
-            Some((_, set)) => set.push(record),
-            None => node.rrsets.push((record.record_type(), vec![record])),
+            Some((_, set)) => push_tight(set, record),
+            None => push_tight(&mut node.rrsets, (record.record_type(), vec![record])),
         }
     }
 
