@@ -175,9 +175,9 @@ impl Service {
     }
 
     /// One change to one zone's records, in one transaction: `change` edits the records and
-    /// says what it did; the serial, counts and the journal entry (which is also its audit entry)
-    /// follow from that. The change is
-    /// served before this returns; the publish lock keeps snapshots in commit order.
+    /// says what it did; the serial, counts and the journal entry (which is also its audit
+    /// entry) follow from that. The change is served before this returns; the publish lock
+    /// keeps snapshots in commit order.
     fn change_zone<T>(
         &self,
         actor: &Actor,

@@ -60,6 +60,7 @@ pub struct JournalEntry {
     pub author: Option<Author>,
 }
 
+/// Who made a record change, how (token id, "console", "cli", TSIG key) and what it was.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Author {
     pub actor: String,
