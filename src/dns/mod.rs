@@ -70,10 +70,15 @@ impl Catalog {
         }
     }
 
-    /// Serves this version of a zone from now on, and tells the secondaries. A version older
-    /// than the one served (two writers publishing out of order) is ignored.
-    pub fn publish(&self, zone: &Zone, records: &[Record]) {
-        let snapshot = Arc::new(ZoneSnapshot::build(zone, records, &self.settings));
+    /// Serves this version of a zone, built from the records `records` hands over, from now
+    /// on, and tells the secondaries. A version older than the one served (two writers
+    /// publishing out of order) is ignored.
+    pub fn publish<E>(
+        &self,
+        zone: &Zone,
+        records: impl FnOnce(&mut dyn FnMut(Record)) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let snapshot = Arc::new(ZoneSnapshot::build(zone, &self.settings, records)?);
         let mut newer = false;
         self.zones.rcu(|current| {
             let served = current.get(&zone.domain).filter(|z| z.id == zone.id);
@@ -87,6 +92,7 @@ impl Catalog {
         if newer {
             self.notifier.zone_changed(&zone.domain, zone.serial, &zone.notify);
         }
+        Ok(())
     }
 
     /// Serves a zone's next version by applying one committed change to the version being

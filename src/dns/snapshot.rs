@@ -95,26 +95,29 @@ impl ZoneSnapshot {
         }
     }
 
-    pub fn build(zone: &Zone, records: &[StoredRecord], settings: &Settings) -> ZoneSnapshot {
-        let origin = absolute_name(&zone.domain).unwrap_or_else(Name::root);
+    /// The zone as `records` hands over its stored records, one at a time, so a large zone is
+    /// never held twice.
+    pub fn build<E>(
+        zone: &Zone,
+        settings: &Settings,
+        records: impl FnOnce(&mut dyn FnMut(StoredRecord)) -> Result<(), E>,
+    ) -> Result<ZoneSnapshot, E> {
         let mut snapshot = Self::versioned(zone, settings, SharedMap::new(), HashSet::new());
         snapshot.insert(zone.domain.clone(), snapshot.soa.clone());
-        let has_apex_ns = records.iter().any(is_apex_ns);
+        let mut has_apex_ns = false;
+        records(&mut |record| {
+            has_apex_ns |= is_apex_ns(&record);
+            snapshot.add(&record);
+        })?;
         if !has_apex_ns {
-            for ns in &settings.ns_names {
-                if let Some(target) = absolute_name(ns) {
-                    snapshot.insert(
-                        zone.domain.clone(),
-                        Record::from_rdata(origin.clone(), APEX_TTL, RData::NS(NS(target))),
-                    );
-                }
+            let origin = absolute_name(&zone.domain).unwrap_or_else(Name::root);
+            for target in settings.ns_names.iter().filter_map(|ns| absolute_name(ns)) {
+                snapshot
+                    .insert(zone.domain.clone(), Record::from_rdata(origin.clone(), APEX_TTL, RData::NS(NS(target))));
             }
         }
-        for record in records {
-            snapshot.add(record);
-        }
         snapshot.find_cuts();
-        snapshot
+        Ok(snapshot)
     }
 
     /// The next version of this zone after one change, sharing every untouched node; None when

@@ -130,14 +130,10 @@ impl Service {
     /// Hands the committed state of a zone to the nameserver. Called after every commit that
     /// touched a zone, before the caller answers, so the change is on the wire first.
     fn publish(&self, zone_id: &str) -> Result<()> {
-        let current = self.store.read(|r| match r.zone(zone_id)? {
-            Some(zone) => Ok::<_, Error>(Some((r.records(&zone.id)?, zone))),
-            None => Ok(None),
-        })?;
-        if let Some((records, zone)) = current {
-            self.catalog.publish(&zone, &records);
-        }
-        Ok(())
+        self.store.read(|r| match r.zone(zone_id)? {
+            Some(zone) => Ok(self.catalog.publish(&zone, |add| r.each_record(&zone.id, add))?),
+            None => Ok(()),
+        })
     }
 
     /// A consistent copy of the data file, for admins to download: the bytes of a redb file

@@ -71,7 +71,7 @@ impl Service {
             txn.append_audit(audit(actor, "zone.create", Some(&zone), None, serde_json::to_value(&zone).ok()))?;
             Ok(zone)
         })?;
-        self.catalog.publish(&zone, &[]);
+        self.publish(&zone.id)?;
         Ok(zone)
     }
 

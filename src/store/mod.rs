@@ -200,7 +200,11 @@ pub trait Read {
     #[doc(hidden)]
     fn raw_index(&self, table: IndexDefinition, key: &str) -> Result<Option<String>, StoreError>;
     #[doc(hidden)]
-    fn raw_zone_records(&self, zone_id: &str) -> Result<Vec<Vec<u8>>, StoreError>;
+    fn raw_each_zone_record(
+        &self,
+        zone_id: &str,
+        f: &mut dyn FnMut(&[u8]) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
     #[doc(hidden)]
     fn raw_record(&self, record_id: &str) -> Result<Option<Vec<u8>>, StoreError>;
     #[doc(hidden)]
@@ -229,11 +233,19 @@ pub trait Read {
 
     /// The zone's records in creation order.
     fn records(&self, zone_id: &str) -> Result<Vec<Record>, StoreError> {
-        let mut records: Vec<Record> =
-            self.raw_zone_records(zone_id)?.iter().map(|b| decode(b)).collect::<Result<_, _>>()?;
+        let mut records = Vec::new();
+        self.each_record(zone_id, &mut |record| records.push(record))?;
         // Stored by name; record ids sort by creation time.
         records.sort_unstable_by(|a, b| a.id.cmp(&b.id));
         Ok(records)
+    }
+
+    /// Each of the zone's records in name order, one at a time: nothing holds them all.
+    fn each_record(&self, zone_id: &str, f: &mut dyn FnMut(Record)) -> Result<(), StoreError> {
+        self.raw_each_zone_record(zone_id, &mut |bytes| {
+            f(decode(bytes)?);
+            Ok(())
+        })
     }
 
     fn record(&self, id: &str) -> Result<Option<Record>, StoreError> {
@@ -308,17 +320,20 @@ macro_rules! impl_read {
                 Ok(self.$inner().open_table(table)?.get(key)?.map(|v| v.value().to_string()))
             }
 
-            fn raw_zone_records(&self, zone_id: &str) -> Result<Vec<Vec<u8>>, StoreError> {
+            fn raw_each_zone_record(
+                &self,
+                zone_id: &str,
+                f: &mut dyn FnMut(&[u8]) -> Result<(), StoreError>,
+            ) -> Result<(), StoreError> {
                 let table = self.$inner().open_table(RECORDS)?;
-                let mut out = Vec::new();
                 for row in table.range((zone_id, "", "")..)? {
                     let (key, value) = row?;
                     if key.value().0 != zone_id {
                         break;
                     }
-                    out.push(value.value().to_vec());
+                    f(value.value())?;
                 }
-                Ok(out)
+                Ok(())
             }
 
             fn raw_record(&self, record_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
