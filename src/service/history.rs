@@ -52,7 +52,7 @@ impl Service {
 
 /// A journaled record change as the audit entry it stands for (None for entries audited in
 /// the audit table itself).
-fn record_change(zone: &Zone, entry: JournalEntry) -> Option<AuditEntry> {
+pub(super) fn record_change(zone: &Zone, entry: JournalEntry) -> Option<AuditEntry> {
     let author = entry.author?;
     Some(AuditEntry {
         seq: 0,

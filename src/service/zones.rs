@@ -1,5 +1,6 @@
 //! Zones: list, read, create, delete.
 
+use super::history::record_change;
 use super::{Actor, Error, Result, Service, audit};
 use crate::domain::auth::Scope;
 use crate::domain::record::Record;
@@ -115,6 +116,12 @@ impl Service {
         actor.require(Scope::Delete)?;
         let zone = self.store.write(|txn| {
             let zone = self.visible_zone(txn, actor, zone_id)?;
+            // The journal goes with the zone; who changed its records stays in the audit table.
+            for entry in txn.journal_newest(&zone.id, usize::MAX)?.into_iter().rev() {
+                if let Some(change) = record_change(&zone, entry) {
+                    txn.append_audit(change)?;
+                }
+            }
             txn.delete_zone(&zone)?;
             txn.append_audit(audit(actor, "zone.delete", Some(&zone), serde_json::to_value(&zone).ok(), None))?;
             Ok::<_, Error>(zone)

@@ -359,4 +359,10 @@ fn the_history_says_who_changed_what_newest_first() {
         assert!(actions.contains(&"zone.create"), "{page}");
         assert!(body.contains("dana") && body.contains("192.0.2.10"), "{page}: who, and the values");
     }
+    // Who changed a deleted zone's records stays on record.
+    assert_eq!(s.delete(&format!("/api/v1/dns-zones/{zone_id}/"), &token).status, 204);
+    let body = admin.get("/history").body;
+    let actions: Vec<&str> = body.split("<code>").skip(1).filter_map(|rest| rest.split("</code>").next()).collect();
+    let expected = ["zone.delete", "record.create", "record.delete", "record.create", "record.update", "record.create"];
+    assert_eq!(actions[..6], expected, "after the zone's deletion");
 }
