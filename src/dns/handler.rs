@@ -190,7 +190,8 @@ pub(super) async fn send_sections<R: ResponseHandler>(
     };
     let mut message = build();
     if let Some(signing) = signing {
-        let signature = signing.sign(&encode(build())?).ok_or_else(|| NetError::from("TSIG signing failed"))?;
+        let signature =
+            signing.sign(&emit(build(), u16::MAX)?.1).ok_or_else(|| NetError::from("TSIG signing failed"))?;
         message.set_signature(signature);
     }
     response.send_response(message).await
@@ -206,27 +207,14 @@ pub(super) async fn send_tsig_error<R: ResponseHandler>(
     metadata.response_code = ResponseCode::NotAuth;
     let build = || MessageResponseBuilder::from_message_request(request).build_no_records(metadata);
     let mut message = build();
-    if let Some(signature) = tsig::error_signature(context, &encode(build())?) {
+    if let Some(signature) = tsig::error_signature(context, &emit(build(), u16::MAX)?.1) {
         message.set_signature(signature);
     }
     response.send_response(message).await
 }
 
-/// The bytes of a message without a TSIG record: what a MAC covers.
-fn encode<'a>(
-    message: hickory_server::zone_handler::MessageResponse<
-        '_,
-        'a,
-        impl Iterator<Item = &'a Record> + Send + 'a,
-        impl Iterator<Item = &'a Record> + Send + 'a,
-        impl Iterator<Item = &'a Record> + Send + 'a,
-        impl Iterator<Item = &'a Record> + Send + 'a,
-    >,
-) -> Result<Vec<u8>, NetError> {
-    emit(message, u16::MAX).map(|(_, bytes)| bytes).map_err(|e| NetError::from(e.to_string()))
-}
-
-/// Encodes a message in at most `limit` bytes; an error when it does not fit.
+/// Encodes a message in at most `limit` bytes; an error when it does not fit. Without a
+/// TSIG record and with no limit (`u16::MAX`), these are the bytes a MAC covers.
 pub(super) fn emit<'a>(
     message: hickory_server::zone_handler::MessageResponse<
         '_,

@@ -151,30 +151,22 @@ impl ResponseHandler for Reply {
             impl Iterator<Item = &'a Record> + Send + 'a,
         >,
     ) -> Result<ResponseInfo, NetError> {
-        let (info, bytes) = encode(response)?;
+        // Within the client's UDP limit (512 without EDNS); an answer that cannot be encoded
+        // becomes SERVFAIL rather than silence.
+        let metadata = *response.metadata();
+        let limit = response.edns().map_or(512, Edns::max_payload);
+        let (info, bytes) = match super::handler::emit(response, limit) {
+            Ok(encoded) => encoded,
+            Err(_) => servfail(&metadata)?,
+        };
         self.send(bytes).await;
         Ok(info)
     }
 }
 
-/// The answer's bytes within the client's UDP limit (512 without EDNS); an answer that
-/// cannot be encoded becomes SERVFAIL rather than silence.
-fn encode<'a>(
-    response: MessageResponse<
-        '_,
-        'a,
-        impl Iterator<Item = &'a Record> + Send + 'a,
-        impl Iterator<Item = &'a Record> + Send + 'a,
-        impl Iterator<Item = &'a Record> + Send + 'a,
-        impl Iterator<Item = &'a Record> + Send + 'a,
-    >,
-) -> Result<(ResponseInfo, Vec<u8>), NetError> {
-    let metadata = *response.metadata();
-    let limit = response.edns().map_or(512, Edns::max_payload);
-    if let Ok(encoded) = super::handler::emit(response, limit) {
-        return Ok(encoded);
-    }
-    let mut failure = Metadata::response_from_request(&metadata);
+/// A bare SERVFAIL answering the request `metadata` came from.
+fn servfail(metadata: &Metadata) -> Result<(ResponseInfo, Vec<u8>), NetError> {
+    let mut failure = Metadata::response_from_request(metadata);
     failure.response_code = ResponseCode::ServFail;
     let header = Header { metadata: failure, counts: HeaderCounts::default() };
     let mut bytes = Vec::with_capacity(HEADER_LEN);
