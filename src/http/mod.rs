@@ -8,6 +8,7 @@ pub mod web;
 use actix_web::middleware::{ErrorHandlers, NormalizePath, from_fn};
 use actix_web::web::{delete, get, patch, post, put, resource};
 use actix_web::{HttpRequest, HttpResponse, web as aweb};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use api::{admin, pocket, vps};
 
@@ -138,6 +139,30 @@ async fn healthz() -> actix_web::HttpResponse {
     actix_web::HttpResponse::Ok().content_type("text/plain").body("ok\n")
 }
 
+/// Requests being answered right now, over all workers.
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts one request in flight while it lives.
+struct InFlight;
+
+impl InFlight {
+    fn enter() -> Self {
+        IN_FLIGHT.fetch_add(1, Ordering::Relaxed);
+        Self
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        IN_FLIGHT.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Whether the request asking is the only one the server is answering (see `api::small_call`).
+fn answering_one_request() -> bool {
+    IN_FLIGHT.load(Ordering::Relaxed) <= 1
+}
+
 /// Every answer gets a request id (the caller's `X-Request-Id` if it is sane, else a new one)
 /// and says how long the server spent on it (`Server-Timing: app;dur=…` ms); one access-log
 /// line per request carries both.
@@ -146,6 +171,7 @@ async fn observe(
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
     use actix_web::http::header::{HeaderName, HeaderValue};
+    let _counted = InFlight::enter();
     let start = std::time::Instant::now();
     let given = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
     let id = given

@@ -245,3 +245,12 @@ impl PageQuery {
 pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> service::Result<T> + Send + 'static) -> ApiResult<T> {
     Ok(web::block(f).await??)
 }
+
+/// Runs a small service call (one record or one zone row, at most one commit). When it is the
+/// only request the server is answering, it runs right here on the HTTP worker: the hop to the
+/// blocking pool and back costs two thread wake-ups, 12 % of a create on a small VM
+/// (BENCHMARKS.md). With other requests in flight it goes to the pool, so that none of them
+/// waits behind its disk flush.
+pub async fn small_call<T: Send + 'static>(f: impl FnOnce() -> service::Result<T> + Send + 'static) -> ApiResult<T> {
+    if super::answering_one_request() { Ok(f()?) } else { blocking(f).await }
+}

@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{ApiResult, Dialect, Errors, blocking, from_value, parse_json};
+use super::{ApiResult, Dialect, Errors, blocking, from_value, parse_json, small_call};
 use crate::domain::record::{Record, RecordInput};
 use crate::domain::zone::Zone;
 use crate::domain::{ValidationError, iso8601};
@@ -170,7 +170,7 @@ pub async fn create_record(
     body: web::Bytes,
 ) -> ApiResult {
     let input: RecordInput = parse_json::<RecordBody>(&body, Dialect::Pocket)?.into();
-    let record = blocking(move || svc.create_record(&caller, &path, &input, DEFAULT_TTL)).await?;
+    let record = small_call(move || svc.create_record(&caller, &path, &input, DEFAULT_TTL)).await?;
     Ok(HttpResponse::Created().json(record_view(record)))
 }
 
@@ -196,7 +196,8 @@ pub async fn update_record(
         priority: b.priority,
     };
     let (zone_id, record_id) = path.into_inner();
-    let record = blocking(move || svc.update_record(&caller, Some(&zone_id), &record_id, change, DEFAULT_TTL)).await?;
+    let record =
+        small_call(move || svc.update_record(&caller, Some(&zone_id), &record_id, change, DEFAULT_TTL)).await?;
     Ok(HttpResponse::Ok().json(record_view(record)))
 }
 
@@ -207,7 +208,7 @@ pub async fn update_record(
 )]
 pub async fn delete_record(svc: web::Data<Service>, caller: Caller, path: web::Path<(String, String)>) -> ApiResult {
     let (zone_id, record_id) = path.into_inner();
-    blocking(move || svc.delete_record(&caller, Some(&zone_id), &record_id)).await?;
+    small_call(move || svc.delete_record(&caller, Some(&zone_id), &record_id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

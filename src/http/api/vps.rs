@@ -4,7 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use super::{ApiResult, Dialect, Errors, PageQuery, blocking, parse_json};
+use super::{ApiResult, Dialect, Errors, PageQuery, blocking, parse_json, small_call};
 use crate::domain::iso8601;
 use crate::domain::record::{Record, RecordInput, RecordType};
 use crate::domain::zone::{Zone, ZoneSettings};
@@ -150,7 +150,7 @@ pub async fn create_zone(svc: web::Data<Service>, caller: Caller, req: HttpReque
     let NewZone { domain } = parse_json(&body, Dialect::Vps)?;
     let domain =
         domain.ok_or_else(|| crate::domain::ValidationError::new("domain", "The field 'domain' is required"))?;
-    let zone = blocking(move || svc.create_zone(&caller, &domain)).await?;
+    let zone = small_call(move || svc.create_zone(&caller, &domain)).await?;
     Ok(HttpResponse::Created().json(zone_view(zone, Some(Vec::new()))))
 }
 
@@ -303,7 +303,7 @@ pub async fn create_record(
         ttl: body.ttl,
         priority: body.priority,
     };
-    let record = blocking(move || svc.create_record(&caller, &path, &input, DEFAULT_TTL).map_err(vps_error)).await?;
+    let record = small_call(move || svc.create_record(&caller, &path, &input, DEFAULT_TTL).map_err(vps_error)).await?;
     Ok(HttpResponse::Created().json(record_view(record)))
 }
 
@@ -342,7 +342,7 @@ pub async fn list_records(
     responses((status = 200, description = "The record", body = RecordView), Errors)
 )]
 pub async fn get_record(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
-    let record = blocking(move || svc.get_record(&caller, &path)).await?;
+    let record = small_call(move || svc.get_record(&caller, &path)).await?;
     Ok(HttpResponse::Ok().json(record_view(record)))
 }
 
@@ -350,7 +350,7 @@ pub async fn get_record(svc: web::Data<Service>, caller: Caller, path: web::Path
 async fn update(svc: web::Data<Service>, caller: Caller, id: String, body: web::Bytes, replace: bool) -> ApiResult {
     let change = parse_json::<RecordBody>(&body, Dialect::Vps)?.into_change(replace);
     let record =
-        blocking(move || svc.update_record(&caller, None, &id, change, DEFAULT_TTL).map_err(vps_error)).await?;
+        small_call(move || svc.update_record(&caller, None, &id, change, DEFAULT_TTL).map_err(vps_error)).await?;
     Ok(HttpResponse::Ok().json(record_view(record)))
 }
 
@@ -390,7 +390,7 @@ pub async fn patch_record(
     responses((status = 204, description = "Deleted"), Errors)
 )]
 pub async fn delete_record(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
-    blocking(move || svc.delete_record(&caller, None, &path)).await?;
+    small_call(move || svc.delete_record(&caller, None, &path)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
