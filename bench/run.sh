@@ -9,6 +9,7 @@
 #   bench/run.sh zonefile     import and export of a 50,000-record zone file
 #   bench/run.sh commit       one durable redb commit by tables touched, exclusive vs shared file
 #   bench/run.sh fsync        one fdatasync by the number of scattered pages it writes (the disk)
+#   bench/run.sh ab OLD NEW   paired A/B of sequential creates between two nsbox binaries
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PEERS=${PEERS:-$ROOT/../shared/peers}
@@ -61,6 +62,9 @@ case "${1:-api}" in
     ;;
   fsync)
     python3 bench/fsync_extents.py "$WORK"
+    ;;
+  ab)
+    python3 bench/ab_creates.py "${@:2}"
     ;;
   dns-peers)  # RECORDS=100000 for a larger zone
     RECORDS=${RECORDS:-10000}
