@@ -31,7 +31,14 @@ impl From<ValidationError> for ApiError {
 
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(_: actix_web::error::BlockingError) -> Self {
-        ApiError(Error::Storage(crate::store::StoreError::Corrupt("worker pool unavailable".into())))
+        ApiError::unfinished_call()
+    }
+}
+
+impl ApiError {
+    /// A service call that did not finish: it panicked, or the blocking pool is gone.
+    fn unfinished_call() -> Self {
+        ApiError(Error::Storage(crate::store::StoreError::Corrupt("the call did not finish".into())))
     }
 }
 
@@ -252,5 +259,10 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> service::Result<T> 
 /// (BENCHMARKS.md). With other requests in flight it goes to the pool, so that none of them
 /// waits behind its disk flush.
 pub async fn small_call<T: Send + 'static>(f: impl FnOnce() -> service::Result<T> + Send + 'static) -> ApiResult<T> {
-    if super::answering_one_request() { Ok(f()?) } else { blocking(f).await }
+    if !super::answering_one_request() {
+        return blocking(f).await;
+    }
+    // As on the pool, a panic answers 500 instead of taking the connection down with it.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|_| ApiError::unfinished_call())?;
+    Ok(outcome?)
 }
