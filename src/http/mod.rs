@@ -5,10 +5,11 @@ mod assets;
 pub mod auth;
 pub mod web;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use actix_web::middleware::{ErrorHandlers, NormalizePath, from_fn};
 use actix_web::web::{delete, get, patch, post, put, resource};
 use actix_web::{HttpRequest, HttpResponse, web as aweb};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use api::{admin, pocket, vps};
 
@@ -139,7 +140,8 @@ async fn healthz() -> actix_web::HttpResponse {
     actix_web::HttpResponse::Ok().content_type("text/plain").body("ok\n")
 }
 
-/// Requests being answered right now, over all workers.
+/// Requests being answered right now, over all workers (and over all servers of the process:
+/// the tests run several, which only sends more of their calls to the pool).
 static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 
 /// Counts one request in flight while it lives.
