@@ -257,7 +257,7 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> service::Result<T> 
 /// only request the server is answering, it runs right here on the HTTP worker: the hop to the
 /// blocking pool and back costs two thread wake-ups, 12 % of a create on a small VM
 /// (BENCHMARKS.md). With other requests in flight it goes to the pool, so that none of them
-/// waits behind its disk flush.
+/// waits behind its disk flush; one arriving meanwhile waits at most for this call.
 pub async fn small_call<T: Send + 'static>(f: impl FnOnce() -> service::Result<T> + Send + 'static) -> ApiResult<T> {
     if !super::answering_one_request() {
         return blocking(f).await;
