@@ -19,12 +19,8 @@ pub const MAX_BODY: usize = 1 << 20;
 pub const MAX_ZONE_FILE: usize = 64 << 20;
 
 pub fn routes(cfg: &mut aweb::ServiceConfig) {
-    cfg.route("/healthz", get().to(healthz))
-        .route("/metrics", get().to(metrics))
-        .route("/readyz", get().to(readyz))
-        .route("/static/{file}", get().to(assets::serve))
-        .route("/api/openapi.json", get().to(api::openapi::serve))
-        .configure(web::routes);
+    // actix tries routes in order, one regex match per pattern with a `{…}` segment: the API
+    // goes first, so that an API call does not pay for the console's routes.
     cfg.service(
         aweb::scope("/api/v1")
             .wrap(from_fn(auth::rate_headers))
@@ -88,6 +84,12 @@ pub fn routes(cfg: &mut aweb::ServiceConfig) {
             )
             .service(resource("/tsig-keys/{name}").route(delete().to(admin::delete_tsig_key))),
     );
+    cfg.route("/healthz", get().to(healthz))
+        .route("/metrics", get().to(metrics))
+        .route("/readyz", get().to(readyz))
+        .route("/static/{file}", get().to(assets::serve))
+        .route("/api/openapi.json", get().to(api::openapi::serve))
+        .configure(web::routes);
 }
 
 /// Everything the handlers share, built once for all workers.
