@@ -45,7 +45,8 @@ fn document_and_route_table_agree() {
     let documented: BTreeSet<String> =
         operations(&doc).iter().map(|(method, path, _)| format!("{} {path}", method.to_uppercase())).collect();
     let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/http/mod.rs")).unwrap();
-    let api = &source[source.find("aweb::scope(\"/api/v1\")").expect("the API scope")..];
+    let scope = source.find("aweb::scope(\"/api/v1\")").expect("the API scope");
+    let api = call_text(&source, source[..scope].rfind('(').expect("the call holding the scope"));
     let mut routed = BTreeSet::new();
     let resources: Vec<&str> = api.split("resource(\"").skip(1).collect();
     for chunk in resources {
@@ -58,6 +59,20 @@ fn document_and_route_table_agree() {
     }
     assert!(routed.len() > 30, "parsed {routed:?}");
     assert_eq!(documented, routed);
+}
+
+/// The text of the call whose opening parenthesis is at `open`, up to the one that closes it.
+fn call_text(source: &str, open: usize) -> &str {
+    let mut depth = 0;
+    for (i, c) in source[open..].char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' if depth == 1 => return &source[open..open + i],
+            ')' => depth -= 1,
+            _ => {}
+        }
+    }
+    panic!("unbalanced parentheses after byte {open}")
 }
 
 /// Each operation runs with its documented request example(s) against fresh objects, answers a
