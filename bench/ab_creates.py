@@ -6,7 +6,7 @@ separate runs. Here both servers run side by side on fresh data files and take t
 of creates on one, then on the other, the order flipping every round. Each round's B/A ratio
 compares two batches a fraction of a second apart; the median of those ratios is the figure.
 
-  python3 bench/ab_creates.py OLD_BINARY NEW_BINARY [--rounds 60] [--batch 200] [--warm 0]
+  python3 bench/ab_creates.py OLD_BINARY NEW_BINARY [--rounds 60] [--batch 200] [--warm 0] [--zones 0]
 """
 import argparse
 import http.client
@@ -84,12 +84,15 @@ def main():
     ap.add_argument("--rounds", type=int, default=60)
     ap.add_argument("--batch", type=int, default=200)
     ap.add_argument("--warm", type=int, default=0, help="records created in each zone before measuring")
+    ap.add_argument("--zones", type=int, default=0, help="other zones each server holds while measuring")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
         servers = [Server(a.old, workdir, 0), Server(a.new, workdir, 1)]
         try:
             for server in servers:
                 server.creates_per_second("w", 0, a.warm)
+                for i in range(a.zones):
+                    server.call("POST", "/api/v1/dns-zones/", '{"domain":"other%d.test"}' % i)
             rates = ([], [])
             for r in range(a.rounds):
                 for k in (0, 1) if r % 2 == 0 else (1, 0):
