@@ -3,10 +3,9 @@
 //! query path reads memory only and never waits on a writer.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
 use std::sync::Arc;
 
-use imbl::HashMap as SharedMap;
+use imbl::{HashMap as SharedMap, HashSet as SharedSet};
 
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::rdata::{NS, SOA};
@@ -58,7 +57,7 @@ pub struct ZoneSnapshot {
     /// one: copying pointers, not record sets, keeps a change cheap and the map small.
     nodes: SharedMap<String, Arc<Node>>,
     /// Names below the apex that carry NS records: zone cuts.
-    cuts: HashSet<String>,
+    cuts: SharedSet<String>,
 }
 
 /// What a query gets: the sections of the answer and its flags. Records are borrowed from the
@@ -79,7 +78,7 @@ impl ZoneSnapshot {
         zone: &Zone,
         settings: &Settings,
         nodes: SharedMap<String, Arc<Node>>,
-        cuts: HashSet<String>,
+        cuts: SharedSet<String>,
     ) -> ZoneSnapshot {
         let origin = absolute_name(&zone.domain).unwrap_or_else(Name::root);
         let soa = soa_record(zone, &origin, settings);
@@ -102,7 +101,7 @@ impl ZoneSnapshot {
         settings: &Settings,
         records: impl FnOnce(&mut dyn FnMut(StoredRecord)) -> Result<(), E>,
     ) -> Result<ZoneSnapshot, E> {
-        let mut snapshot = Self::versioned(zone, settings, SharedMap::new(), HashSet::new());
+        let mut snapshot = Self::versioned(zone, settings, SharedMap::new(), SharedSet::new());
         snapshot.insert(zone.domain.clone(), snapshot.soa.clone());
         let mut has_apex_ns = false;
         records(&mut |record| {
@@ -145,10 +144,20 @@ impl ZoneSnapshot {
         for record in added {
             next.add(record);
         }
-        if removed.iter().chain(added).any(|r| r.data.rtype == crate::domain::record::RecordType::NS) {
-            next.find_cuts();
-        }
+        next.update_cuts(removed.iter().chain(added));
         Some(next)
+    }
+
+    /// Keeps `cuts` right at the names whose NS records changed (the apex's rebuild instead).
+    fn update_cuts<'r>(&mut self, changed: impl Iterator<Item = &'r StoredRecord>) {
+        for record in changed.filter(|r| r.data.rtype == crate::domain::record::RecordType::NS) {
+            let owner = crate::domain::name::absolute(&record.data.name, &self.domain);
+            if self.nodes.get(&owner).is_some_and(|node| node.get(RecordType::NS).is_some()) {
+                self.cuts.insert(owner);
+            } else {
+                self.cuts.remove(&owner);
+            }
+        }
     }
 
     fn insert(&mut self, owner: String, record: Record) {

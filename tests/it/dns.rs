@@ -332,11 +332,15 @@ fn incremental_changes_keep_the_tree_right() {
     remove(&three);
     assert_eq!(dig(s.dns, &["shared.example.com", "TXT"]).status, "NXDOMAIN");
 
-    // A delegation appears and disappears.
+    // A delegation appears, stays while one of its NS records is left, and disappears.
     let ns = add("newsub", "NS", "ns.elsewhere.net");
+    let ns2 = add("newsub", "NS", "ns2.elsewhere.net");
+    let referral = dig(s.dns, &["www.newsub.example.com", "A"]);
+    assert_eq!((referral.aa(), referral.authority.len()), (false, 2), "{}", referral.raw);
+    remove(&ns);
     let referral = dig(s.dns, &["www.newsub.example.com", "A"]);
     assert_eq!((referral.aa(), referral.authority.len()), (false, 1), "{}", referral.raw);
-    remove(&ns);
+    remove(&ns2);
     assert_eq!(dig(s.dns, &["www.newsub.example.com", "A"]).status, "NXDOMAIN");
 
     // The zone's own apex NS replace the generated ones, and give them back when removed.
