@@ -415,7 +415,7 @@ fn soa_record(zone: &Zone, origin: &Name, settings: &Settings) -> Record {
 
 /// All served zones, found by the longest matching suffix of a query name. A change to one
 /// zone publishes a new set, so the map is persistent: the copy shares all but one path with
-/// the set before instead of cloning every zone's entry (0.07 ms a change with 5,000 zones).
+/// the set before instead of cloning every zone's entry (0.7 ms a change with 5,000 zones).
 #[derive(Default, Clone)]
 pub struct ZoneSet {
     zones: SharedMap<String, Arc<ZoneSnapshot>>,
