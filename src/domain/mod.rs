@@ -48,17 +48,27 @@ pub fn now_precise() -> (Timestamp, u32) {
 }
 
 /// ISO 8601 UTC with a `Z`, as both vendor documents print times (`2025-01-06T12:30:00Z`).
+/// The digits are written straight into place: a list of 10,000 records formats 20,000 of
+/// these, and through `format!` that was a fifth of the list's time.
 pub fn iso8601(ts: Timestamp) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp(ts).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    let Ok(year) = u32::try_from(t.year()) else { return "0000-01-01T00:00:00Z".into() };
+    let mut out = *b"0000-00-00T00:00:00Z";
+    let fields: [(usize, usize, u32); 6] = [
+        (0, 4, year),
+        (5, 2, u8::from(t.month()).into()),
+        (8, 2, t.day().into()),
+        (11, 2, t.hour().into()),
+        (14, 2, t.minute().into()),
+        (17, 2, t.second().into()),
+    ];
+    for (at, width, mut value) in fields {
+        for digit in out[at..at + width].iter_mut().rev() {
+            *digit = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    }
+    out.iter().map(|&b| char::from(b)).collect()
 }
 
 /// `prefix` + 16 base32 characters: 48 bits of milliseconds then 32 random bits, so ids sort
@@ -92,6 +102,11 @@ mod tests {
     #[test]
     fn timestamps_are_iso_utc() {
         assert_eq!(iso8601(1_736_166_600), "2025-01-06T12:30:00Z");
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso8601(951_782_399), "2000-02-28T23:59:59Z");
+        assert_eq!(iso8601(951_868_800), "2000-03-01T00:00:00Z", "2000 is a leap year");
+        assert_eq!(iso8601(253_402_300_799), "9999-12-31T23:59:59Z");
+        assert_eq!(iso8601(-86_400), "1969-12-31T00:00:00Z");
     }
 
     #[test]
