@@ -200,11 +200,9 @@ pub trait Read {
     #[doc(hidden)]
     fn raw_index(&self, table: IndexDefinition, key: &str) -> Result<Option<String>, StoreError>;
     #[doc(hidden)]
-    fn raw_each_zone_record(&self, zone_id: &str, f: &mut RowVisitor) -> Result<(), StoreError>;
+    fn raw_each_record(&self, zone_id: &str, name: Option<&str>, f: &mut RowVisitor) -> Result<(), StoreError>;
     #[doc(hidden)]
     fn raw_record(&self, record_id: &str) -> Result<Option<Vec<u8>>, StoreError>;
-    #[doc(hidden)]
-    fn raw_named(&self, zone_id: &str, name: &str) -> Result<Vec<Vec<u8>>, StoreError>;
     #[doc(hidden)]
     fn raw_journal(&self, zone_id: &str, after_serial: u32) -> Result<Vec<Vec<u8>>, StoreError>;
     #[doc(hidden)]
@@ -230,7 +228,7 @@ pub trait Read {
     /// The zone's records in creation order.
     fn records(&self, zone_id: &str) -> Result<Vec<Record>, StoreError> {
         let mut rows = Vec::new();
-        self.raw_each_zone_record(zone_id, &mut |id, bytes| {
+        self.raw_each_record(zone_id, None, &mut |id, bytes| {
             rows.push((id.to_string(), bytes.to_vec()));
             Ok(())
         })?;
@@ -243,7 +241,7 @@ pub trait Read {
 
     /// Each of the zone's records in name order, one at a time: nothing holds them all.
     fn each_record(&self, zone_id: &str, f: &mut dyn FnMut(Record)) -> Result<(), StoreError> {
-        self.raw_each_zone_record(zone_id, &mut |_, bytes| {
+        self.raw_each_record(zone_id, None, &mut |_, bytes| {
             f(decode(bytes)?);
             Ok(())
         })
@@ -255,7 +253,12 @@ pub trait Read {
 
     /// The records at one relative name of a zone.
     fn records_named(&self, zone_id: &str, name: &str) -> Result<Vec<Record>, StoreError> {
-        self.raw_named(zone_id, name)?.iter().map(|b| decode(b)).collect()
+        let mut out = Vec::new();
+        self.raw_each_record(zone_id, Some(name), &mut |_, bytes| {
+            out.push(decode(bytes)?);
+            Ok(())
+        })?;
+        Ok(out)
     }
 
     fn journal_since(&self, zone_id: &str, serial: u32) -> Result<Vec<JournalEntry>, StoreError> {
@@ -323,12 +326,13 @@ macro_rules! impl_read {
                 Ok(self.$inner().open_table(table)?.get(key)?.map(|v| v.value().to_string()))
             }
 
-            fn raw_each_zone_record(&self, zone_id: &str, f: &mut RowVisitor) -> Result<(), StoreError> {
+            /// A zone's records, or one name's, in key order: one range, from the first key on.
+            fn raw_each_record(&self, zone_id: &str, name: Option<&str>, f: &mut RowVisitor) -> Result<(), StoreError> {
                 let table = self.$inner().open_table(RECORDS)?;
-                for row in table.range((zone_id, "", "")..)? {
+                for row in table.range((zone_id, name.unwrap_or(""), "")..)? {
                     let (key, value) = row?;
-                    let (zone, _, id) = key.value();
-                    if zone != zone_id {
+                    let (zone, at, id) = key.value();
+                    if zone != zone_id || name.is_some_and(|name| at != name) {
                         break;
                     }
                     f(id, value.value())?;
@@ -344,20 +348,6 @@ macro_rules! impl_read {
                 let (zone_id, name) = key.value();
                 let records = self.$inner().open_table(RECORDS)?;
                 Ok(records.get((zone_id, name, record_id))?.map(|v| v.value().to_vec()))
-            }
-
-            fn raw_named(&self, zone_id: &str, name: &str) -> Result<Vec<Vec<u8>>, StoreError> {
-                let table = self.$inner().open_table(RECORDS)?;
-                let mut out = Vec::new();
-                for row in table.range((zone_id, name, "")..)? {
-                    let (key, value) = row?;
-                    let (zone, at, _) = key.value();
-                    if (zone, at) != (zone_id, name) {
-                        break;
-                    }
-                    out.push(value.value().to_vec());
-                }
-                Ok(out)
             }
 
             fn raw_journal(&self, zone_id: &str, after_serial: u32) -> Result<Vec<Vec<u8>>, StoreError> {
