@@ -47,6 +47,13 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+impl Error {
+    /// A call that did not finish: it panicked, or the blocking pool it was sent to is gone.
+    pub fn unfinished_call() -> Self {
+        Error::Storage(StoreError::Corrupt("the call did not finish".into()))
+    }
+}
+
 /// Who is asking, and what they may do. A token narrows its user's rights to its scopes and,
 /// optionally, to listed zones; the console and CLI act with the user's full rights.
 #[derive(Debug, Clone)]

@@ -31,14 +31,7 @@ impl From<ValidationError> for ApiError {
 
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(_: actix_web::error::BlockingError) -> Self {
-        ApiError::unfinished_call()
-    }
-}
-
-impl ApiError {
-    /// A service call that did not finish: it panicked, or the blocking pool is gone.
-    fn unfinished_call() -> Self {
-        ApiError(Error::Storage(crate::store::StoreError::Corrupt("the call did not finish".into())))
+        ApiError(Error::unfinished_call())
     }
 }
 
@@ -263,6 +256,7 @@ pub async fn small_call<T: Send + 'static>(f: impl FnOnce() -> service::Result<T
         return blocking(f).await;
     }
     // As on the pool, a panic answers 500 instead of taking the connection down with it.
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|_| ApiError::unfinished_call())?;
+    let outcome =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|_| ApiError(Error::unfinished_call()))?;
     Ok(outcome?)
 }

@@ -129,7 +129,7 @@ pub enum WebError {
 
 impl From<actix_web::error::BlockingError> for WebError {
     fn from(_: actix_web::error::BlockingError) -> Self {
-        WebError::Service(service::Error::Storage(crate::store::StoreError::Corrupt("worker pool unavailable".into())))
+        WebError::Service(service::Error::unfinished_call())
     }
 }
 
