@@ -68,7 +68,7 @@ impl Service {
                 allow_transfer: Vec::new(),
                 notify: Vec::new(),
             };
-            txn.put_zone(&zone)?;
+            txn.add_zone(&zone)?;
             txn.append_audit(audit(actor, "zone.create", Some(&zone), None, serde_json::to_value(&zone).ok()))?;
             Ok(zone)
         })?;

@@ -390,9 +390,16 @@ impl Txn {
         &self.0
     }
 
+    /// Stores a new zone and claims its domain.
+    pub fn add_zone(&mut self, zone: &Zone) -> Result<(), StoreError> {
+        self.0.open_table(ZONE_DOMAINS)?.insert(zone.domain.as_str(), zone.id.as_str())?;
+        self.put_zone(zone)
+    }
+
+    /// Replaces a stored zone. A zone's domain never changes, so its index entry stays: every
+    /// table a commit touches costs the flush pages.
     pub fn put_zone(&mut self, zone: &Zone) -> Result<(), StoreError> {
         self.0.open_table(ZONES)?.insert(zone.id.as_str(), encode(zone).as_slice())?;
-        self.0.open_table(ZONE_DOMAINS)?.insert(zone.domain.as_str(), zone.id.as_str())?;
         Ok(())
     }
 
