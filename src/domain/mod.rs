@@ -76,6 +76,18 @@ pub fn iso8601(ts: Timestamp) -> String {
 pub fn new_id(prefix: &str) -> String {
     let millis = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
     let value = ((millis as u128 & 0xffff_ffff_ffff) << 32) | u128::from(rand::random::<u32>());
+    id_from_value(prefix, value)
+}
+
+/// The 80-bit value behind an id `new_id(prefix)` made; None for any other string. An index
+/// holds an id in 16 bytes this way.
+pub fn id_value(prefix: &str, id: &str) -> Option<u128> {
+    let digits = id.strip_prefix(prefix).filter(|d| d.len() == 16)?;
+    digits.bytes().try_fold(0u128, |value, c| Some(value << 5 | BASE32.iter().position(|&b| b == c)? as u128))
+}
+
+/// The id `id_value` read.
+pub fn id_from_value(prefix: &str, value: u128) -> String {
     format!("{prefix}{}", base32(value, 16))
 }
 
@@ -116,5 +128,19 @@ mod tests {
         let b = new_id("rec_");
         assert!(a < b, "{a} < {b}");
         assert_eq!(a.len(), 20);
+    }
+
+    #[test]
+    fn ids_read_back_to_their_value() {
+        let id = new_id("rec_");
+        let value = id_value("rec_", &id);
+        assert_eq!(value.map(|v| id_from_value("rec_", v)), Some(id.clone()));
+        assert_eq!(id_value("dom_", &id), None, "another prefix");
+        assert_eq!(id_value("rec_", &id[..19]), None, "too short");
+        assert_eq!(id_value("rec_", &format!("{id}0")), None, "too long");
+        assert!(id_value("rec_", "rec_06h0fanhve1pz8d3").is_some());
+        assert_eq!(id_value("rec_", "rec_06H0FANHVE1PZ8D3"), None, "not our alphabet");
+        assert_eq!(id_value("rec_", "rec_000000000000000u"), None, "u is not a base32 digit");
+        assert_eq!(id_value("rec_", "rec_zzzzzzzzzzzzzzzz"), Some((1 << 80) - 1));
     }
 }

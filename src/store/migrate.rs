@@ -10,7 +10,7 @@ use crate::domain::record::Record;
 type Migration = fn(&WriteTransaction) -> Result<(), StoreError>;
 
 /// Index i holds the migration to schema version i + 1.
-const MIGRATIONS: &[Migration] = &[create_tables, add_tsig_keys, key_records_by_name];
+const MIGRATIONS: &[Migration] = &[create_tables, add_tsig_keys, key_records_by_name, drop_record_keys];
 
 pub const LATEST: u32 = MIGRATIONS.len() as u32;
 
@@ -73,7 +73,7 @@ fn key_records_by_name(txn: &WriteTransaction) -> Result<(), StoreError> {
     {
         let old = txn.open_table(v1::RECORDS)?;
         let mut records = txn.open_table(RECORDS)?;
-        let mut keys = txn.open_table(RECORD_KEYS)?;
+        let mut keys = txn.open_table(v3::RECORD_KEYS)?;
         for row in old.iter()? {
             let (key, value) = row?;
             let (zone_id, id) = key.value();
@@ -86,6 +86,20 @@ fn key_records_by_name(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.delete_table(v1::RECORD_ZONE)?;
     txn.delete_multimap_table(v1::RECORD_NAMES)?;
     Ok(())
+}
+
+/// Version 4: the id → key index moves into memory (`record_index`): writing it put two more
+/// pages into every create's flush.
+fn drop_record_keys(txn: &WriteTransaction) -> Result<(), StoreError> {
+    txn.delete_table(v3::RECORD_KEYS)?;
+    Ok(())
+}
+
+/// The index of schema 3.
+mod v3 {
+    use super::*;
+
+    pub const RECORD_KEYS: TableDefinition<&str, (&str, &str)> = TableDefinition::new("record_keys");
 }
 
 /// The record tables of schemas 1 and 2.
@@ -104,10 +118,16 @@ mod tests {
     use crate::store::{Read, Store};
     use redb::ReadableDatabase;
 
+    const ZONE: &str = "dom_0000000000000000";
+
+    fn id(n: u128) -> String {
+        crate::domain::id_from_value("rec_", n)
+    }
+
     fn record(id: &str, name: &str, content: &str) -> Record {
         let data =
             RecordData { rtype: RecordType::A, name: name.into(), content: content.into(), ttl: 300, priority: None };
-        Record { id: id.into(), zone_id: "dom_z".into(), data, created_at: 1, updated_at: 1 }
+        Record { id: id.into(), zone_id: ZONE.into(), data, created_at: 1, updated_at: 1 }
     }
 
     /// A schema-2 file: the records in their old table with both old indexes.
@@ -134,24 +154,21 @@ mod tests {
     }
 
     #[test]
-    fn schema_2_records_are_rekeyed_by_name() -> Result<(), StoreError> {
+    fn schema_2_records_are_rekeyed_by_name_and_found_by_id() -> Result<(), StoreError> {
         let dir = std::env::temp_dir().join(format!("nsbox-migrate-{}", std::process::id()));
         std::fs::create_dir_all(&dir).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let path = dir.join("v2.redb");
-        let records = [
-            record("rec_1", "www", "192.0.2.1"),
-            record("rec_2", "@", "192.0.2.2"),
-            record("rec_3", "www", "192.0.2.3"),
-        ];
+        let records =
+            [record(&id(1), "www", "192.0.2.1"), record(&id(2), "@", "192.0.2.2"), record(&id(3), "www", "192.0.2.3")];
         write_schema_2(&path, &records)?;
 
         let store = Store::open(&path, 1 << 20)?;
         store.read(|r| {
             let ids = |rs: Vec<Record>| rs.into_iter().map(|r| r.id).collect::<Vec<_>>();
-            assert_eq!(ids(r.records("dom_z")?), ["rec_1", "rec_2", "rec_3"], "creation order");
-            assert_eq!(ids(r.records_named("dom_z", "www")?), ["rec_1", "rec_3"]);
-            assert_eq!(r.record("rec_2")?.map(|r| r.data.content), Some("192.0.2.2".into()));
-            assert!(r.record("rec_4")?.is_none());
+            assert_eq!(ids(r.records(ZONE)?), [id(1), id(2), id(3)], "creation order");
+            assert_eq!(ids(r.records_named(ZONE, "www")?), [id(1), id(3)]);
+            assert_eq!(r.record(&id(2))?.map(|r| r.data.content), Some("192.0.2.2".into()));
+            assert!(r.record(&id(4))?.is_none());
             Ok::<_, StoreError>(())
         })?;
         drop(store);
@@ -160,7 +177,7 @@ mod tests {
             .open_table(META)?
             .get("schema_version")?
             .map(|v| v.value().to_string());
-        assert_eq!(version.as_deref(), Some("3"));
+        assert_eq!(version.as_deref(), Some(LATEST.to_string().as_str()));
         std::fs::remove_dir_all(&dir).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         Ok(())
     }

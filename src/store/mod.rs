@@ -5,11 +5,12 @@
 //! before the caller answers anyone — only when the closure returns Ok.
 
 mod migrate;
+mod record_index;
 mod tables;
 
 use std::path::{Path, PathBuf};
 
-use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
+use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata, WriteTransaction};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +19,7 @@ use crate::domain::auth::{Token, User};
 use crate::domain::record::Record;
 use crate::domain::tsig::TsigKey;
 use crate::domain::zone::Zone;
+use record_index::{Moves, Place, RecordIndex};
 use tables::*;
 
 pub use migrate::LATEST as SCHEMA_VERSION;
@@ -91,6 +93,10 @@ pub struct AuditEntry {
 
 pub struct Store {
     db: Database,
+    records: RecordIndex,
+    /// One write at a time, from its start until its index moves are applied: each reads the
+    /// index as the last one left it.
+    writer: std::sync::Mutex<()>,
 }
 
 impl Store {
@@ -107,20 +113,44 @@ impl Store {
             .create(path)
             .map_err(|e| already_open(e, path))?;
         migrate::run(&db)?;
-        Ok(Self { db })
+        let records = RecordIndex::new(stored_places(&db)?);
+        Ok(Self { db, records, writer: std::sync::Mutex::new(()) })
     }
 
-    pub fn read<T, E: From<StoreError>>(&self, f: impl FnOnce(&ReadTransaction) -> Result<T, E>) -> Result<T, E> {
+    pub fn read<T, E: From<StoreError>>(&self, f: impl FnOnce(&Snapshot) -> Result<T, E>) -> Result<T, E> {
         let txn = self.db.begin_read().map_err(StoreError::from)?;
-        f(&txn)
+        f(&Snapshot { txn, store: self })
     }
 
     pub fn write<T, E: From<StoreError>>(&self, f: impl FnOnce(&mut Txn) -> Result<T, E>) -> Result<T, E> {
-        let mut txn = Txn(self.db.begin_write().map_err(StoreError::from)?);
+        let _one_writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let inner = self.db.begin_write().map_err(StoreError::from)?;
+        let mut txn = Txn { inner, index: &self.records, moves: Moves::new() };
         let value = f(&mut txn)?;
-        txn.0.commit().map_err(StoreError::from)?;
+        let Txn { inner, moves, .. } = txn;
+        self.records.commit(moves, || inner.commit()).map_err(StoreError::from)?;
         Ok(value)
     }
+}
+
+/// Where the stored records are, from their keys.
+fn stored_places(db: &Database) -> Result<std::collections::HashMap<u128, Place>, StoreError> {
+    let txn = db.begin_read()?;
+    let table = txn.open_table(RECORDS)?;
+    let mut places = std::collections::HashMap::with_capacity(table.len()? as usize);
+    for row in table.iter()? {
+        let (key, _) = row?;
+        let (zone_id, name, record_id) = key.value();
+        let (key, place) = Place::of(zone_id, name, record_id)?;
+        places.insert(key, place);
+    }
+    Ok(places)
+}
+
+/// A read transaction.
+pub struct Snapshot<'a> {
+    txn: ReadTransaction,
+    store: &'a Store,
 }
 
 fn already_open(e: redb::DatabaseError, path: &Path) -> StoreError {
@@ -160,7 +190,6 @@ fn copy_snapshot(source: &ReadTransaction, out: &Path) -> Result<(), StoreError>
     copy(source, &txn, ZONES)?;
     copy(source, &txn, ZONE_DOMAINS)?;
     copy(source, &txn, RECORDS)?;
-    copy(source, &txn, RECORD_KEYS)?;
     copy(source, &txn, JOURNAL)?;
     copy(source, &txn, AUDIT)?;
     copy(source, &txn, TSIG_KEYS)?;
@@ -341,13 +370,7 @@ macro_rules! impl_read {
             }
 
             fn raw_record(&self, record_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-                let keys = self.$inner().open_table(RECORD_KEYS)?;
-                let Some(key) = keys.get(record_id)? else {
-                    return Ok(None);
-                };
-                let (zone_id, name) = key.value();
-                let records = self.$inner().open_table(RECORDS)?;
-                Ok(records.get((zone_id, name, record_id))?.map(|v| v.value().to_vec()))
+                self.find_record(record_id)
             }
 
             fn raw_journal(&self, zone_id: &str, after_serial: u32) -> Result<Vec<Vec<u8>>, StoreError> {
@@ -371,35 +394,75 @@ macro_rules! impl_read {
     };
 }
 
-trait AsReadTxn {
-    fn read_txn(&self) -> &ReadTransaction;
+/// The stored record with this id, if it is at `place` in this transaction.
+fn record_at(
+    records: &impl ReadableTable<(&'static str, &'static str, &'static str), &'static [u8]>,
+    place: Option<Place>,
+    record_id: &str,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    let Some(place) = place else {
+        return Ok(None);
+    };
+    Ok(records.get((place.zone_id().as_str(), place.name(), record_id))?.map(|v| v.value().to_vec()))
 }
-impl AsReadTxn for ReadTransaction {
+
+impl Snapshot<'_> {
     fn read_txn(&self) -> &ReadTransaction {
-        self
+        &self.txn
+    }
+
+    /// Where the index says, in this snapshot. A miss may mean the record moved or came after
+    /// the snapshot began, or that the index has yet to learn of a commit the snapshot has: the
+    /// record is then looked up again, in a snapshot begun while the index matches the file.
+    fn find_record(&self, record_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(key) = record_index::key(record_id) else {
+            return Ok(None);
+        };
+        let index = &self.store.records;
+        if let Some(found) = record_at(&self.txn.open_table(RECORDS)?, index.get(key), record_id)? {
+            return Ok(Some(found));
+        }
+        let (txn, place) = index.settled(|| (self.store.db.begin_read(), index.get(key)));
+        record_at(&txn?.open_table(RECORDS)?, place, record_id)
     }
 }
-impl_read!(ReadTransaction, read_txn);
-impl_read!(Txn, write_txn);
+impl_read!(Snapshot<'_>, read_txn);
+impl_read!(Txn<'_>, write_txn);
 
 /// A write transaction: reads plus the narrow writes, each keeping the indexes in step.
-pub struct Txn(WriteTransaction);
+pub struct Txn<'a> {
+    inner: WriteTransaction,
+    index: &'a RecordIndex,
+    /// This transaction's changes to the record index, applied when it commits.
+    moves: Moves,
+}
 
-impl Txn {
+impl Txn<'_> {
     fn write_txn(&self) -> &WriteTransaction {
-        &self.0
+        &self.inner
+    }
+
+    fn find_record(&self, record_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(key) = record_index::key(record_id) else {
+            return Ok(None);
+        };
+        let place = match self.moves.get(&key) {
+            Some(moved) => moved.clone(),
+            None => self.index.get(key),
+        };
+        record_at(&self.inner.open_table(RECORDS)?, place, record_id)
     }
 
     /// Stores a new zone and claims its domain.
     pub fn add_zone(&mut self, zone: &Zone) -> Result<(), StoreError> {
-        self.0.open_table(ZONE_DOMAINS)?.insert(zone.domain.as_str(), zone.id.as_str())?;
+        self.inner.open_table(ZONE_DOMAINS)?.insert(zone.domain.as_str(), zone.id.as_str())?;
         self.put_zone(zone)
     }
 
     /// Replaces a stored zone. A zone's domain never changes, so its index entry stays: every
     /// table a commit touches costs the flush pages.
     pub fn put_zone(&mut self, zone: &Zone) -> Result<(), StoreError> {
-        self.0.open_table(ZONES)?.insert(zone.id.as_str(), encode(zone).as_slice())?;
+        self.inner.open_table(ZONES)?.insert(zone.id.as_str(), encode(zone).as_slice())?;
         Ok(())
     }
 
@@ -408,9 +471,9 @@ impl Txn {
         for record in self.records(&zone.id)? {
             self.delete_record(&record)?;
         }
-        self.0.open_table(ZONES)?.remove(zone.id.as_str())?;
-        self.0.open_table(ZONE_DOMAINS)?.remove(zone.domain.as_str())?;
-        let mut journal = self.0.open_table(JOURNAL)?;
+        self.inner.open_table(ZONES)?.remove(zone.id.as_str())?;
+        self.inner.open_table(ZONE_DOMAINS)?.remove(zone.domain.as_str())?;
+        let mut journal = self.inner.open_table(JOURNAL)?;
         journal.retain_in((zone.id.as_str(), 0)..=(zone.id.as_str(), u32::MAX), |_, _| false)?;
         Ok(())
     }
@@ -418,31 +481,34 @@ impl Txn {
     /// Inserts or replaces a record; `previous` is its stored version when replacing.
     pub fn put_record(&mut self, record: &Record, previous: Option<&Record>) -> Result<(), StoreError> {
         let (zone_id, name, id) = (record.zone_id.as_str(), record.data.name.as_str(), record.id.as_str());
-        let mut records = self.0.open_table(RECORDS)?;
+        let mut records = self.inner.open_table(RECORDS)?;
         if let Some(old) = previous.filter(|old| old.data.name != name) {
             records.remove((zone_id, old.data.name.as_str(), id))?;
         }
         records.insert((zone_id, name, id), encode(record).as_slice())?;
         if previous.is_none_or(|old| old.data.name != name) {
-            self.0.open_table(RECORD_KEYS)?.insert(id, (zone_id, name))?;
+            let (key, place) = Place::of(zone_id, name, id)?;
+            self.moves.insert(key, Some(place));
         }
         Ok(())
     }
 
     pub fn delete_record(&mut self, record: &Record) -> Result<(), StoreError> {
         let (zone_id, name, id) = (record.zone_id.as_str(), record.data.name.as_str(), record.id.as_str());
-        self.0.open_table(RECORDS)?.remove((zone_id, name, id))?;
-        self.0.open_table(RECORD_KEYS)?.remove(id)?;
+        self.inner.open_table(RECORDS)?.remove((zone_id, name, id))?;
+        if let Some(key) = record_index::key(id) {
+            self.moves.insert(key, None);
+        }
         Ok(())
     }
 
     pub fn append_journal(&mut self, zone_id: &str, entry: &JournalEntry) -> Result<(), StoreError> {
-        self.0.open_table(JOURNAL)?.insert((zone_id, entry.to_serial), encode(entry).as_slice())?;
+        self.inner.open_table(JOURNAL)?.insert((zone_id, entry.to_serial), encode(entry).as_slice())?;
         Ok(())
     }
 
     pub fn append_audit(&mut self, mut entry: AuditEntry) -> Result<(), StoreError> {
-        let mut table = self.0.open_table(AUDIT)?;
+        let mut table = self.inner.open_table(AUDIT)?;
         let next = table.last()?.map(|(k, _)| k.value() + 1).unwrap_or(1);
         entry.seq = next;
         table.insert(next, encode(&entry).as_slice())?;
@@ -450,28 +516,28 @@ impl Txn {
     }
 
     pub fn put_user(&mut self, user: &User) -> Result<(), StoreError> {
-        self.0.open_table(USERS)?.insert(user.id.as_str(), encode(user).as_slice())?;
-        self.0.open_table(USERNAMES)?.insert(user.username.as_str(), user.id.as_str())?;
+        self.inner.open_table(USERS)?.insert(user.id.as_str(), encode(user).as_slice())?;
+        self.inner.open_table(USERNAMES)?.insert(user.username.as_str(), user.id.as_str())?;
         Ok(())
     }
 
     pub fn delete_user(&mut self, user: &User) -> Result<(), StoreError> {
-        self.0.open_table(USERS)?.remove(user.id.as_str())?;
-        self.0.open_table(USERNAMES)?.remove(user.username.as_str())?;
+        self.inner.open_table(USERS)?.remove(user.id.as_str())?;
+        self.inner.open_table(USERNAMES)?.remove(user.username.as_str())?;
         Ok(())
     }
 
     pub fn put_tsig_key(&mut self, key: &TsigKey) -> Result<(), StoreError> {
-        self.0.open_table(TSIG_KEYS)?.insert(key.name.as_str(), encode(key).as_slice())?;
+        self.inner.open_table(TSIG_KEYS)?.insert(key.name.as_str(), encode(key).as_slice())?;
         Ok(())
     }
 
     pub fn delete_tsig_key(&mut self, name: &str) -> Result<bool, StoreError> {
-        Ok(self.0.open_table(TSIG_KEYS)?.remove(name)?.is_some())
+        Ok(self.inner.open_table(TSIG_KEYS)?.remove(name)?.is_some())
     }
 
     pub fn put_token(&mut self, token: &Token) -> Result<(), StoreError> {
-        self.0.open_table(TOKENS)?.insert(token.id.as_str(), encode(token).as_slice())?;
+        self.inner.open_table(TOKENS)?.insert(token.id.as_str(), encode(token).as_slice())?;
         Ok(())
     }
 }

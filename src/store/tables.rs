@@ -16,9 +16,8 @@ pub const ZONES: TableDefinition<&str, &[u8]> = TableDefinition::new("zones");
 pub const ZONE_DOMAINS: TableDefinition<&str, &str> = TableDefinition::new("zone_domains");
 /// (zone id, relative name, record id) → Record: a name's records are one range, the rule
 /// checks (CNAME alone, duplicates) read it; a zone lists by sorting its range by record id.
+/// Lookups by id alone go through the in-memory `record_index`.
 pub const RECORDS: TableDefinition<(&str, &str, &str), &[u8]> = TableDefinition::new("zone_records");
-/// record id → (zone id, relative name): the key of a record the dialects name by id alone.
-pub const RECORD_KEYS: TableDefinition<&str, (&str, &str)> = TableDefinition::new("record_keys");
 /// (zone id, serial) → JournalEntry: the change that produced that serial (IXFR), and who made
 /// it (the history of record changes).
 pub const JOURNAL: TableDefinition<(&str, u32), &[u8]> = TableDefinition::new("journal");

@@ -70,6 +70,16 @@ fn everything_survives_a_restart() {
     assert_eq!(after.status, 200, "the token still works after a restart: {}", after.text);
     assert_eq!(after.body, before);
     assert_eq!(s.get("/api/v1/tokens?all=true", &s.admin_token).body["tokens"].as_array().map(Vec::len), Some(2));
+
+    // Found, renamed and deleted by id alone: the index of ids is rebuilt from the file.
+    let record = format!("/api/v1/dns-records/{}/", rec.body["id"].as_str().unwrap_or_default());
+    assert_eq!(s.get(&record, &t).body["value"], "hello");
+    let renamed = s.send("PATCH", &record, &t, json!({"name": "note"}));
+    assert_eq!((renamed.status, &renamed.body["name"]), (200, &json!("note")), "{}", renamed.text);
+    let s = s.restart();
+    assert_eq!(s.get(&record, &t).body["name"], "note", "the rename is found after a restart");
+    assert_eq!(s.delete(&record, &t).status, 204);
+    assert_eq!(s.get(&record, &t).status, 404);
 }
 
 #[test]

@@ -244,3 +244,43 @@ fn record_rules_are_enforced() {
     let count = s.get(&format!("/api/v1/dns-zones/{z}"), &t).body["record_count"].clone();
     assert_eq!(count, 5, "rejected records wrote nothing");
 }
+
+/// A record renamed over and over is found by its id at every moment: readers never see a
+/// 404 while a rename moves it.
+#[test]
+fn a_record_is_found_by_id_while_it_is_renamed() {
+    let s = Server::start();
+    let t = s.user_token("mover", &[], &[]);
+    let z = s.zone(&t, "moving.example");
+    let created = s.post(
+        &format!("/api/v1/dns-zones/{z}/records/"),
+        &t,
+        json!({"record_type": "A", "name": "n0", "value": "192.0.2.1"}),
+    );
+    assert_eq!(created.status, 201, "{}", created.text);
+    let record = format!("/api/v1/dns-records/{}/", created.body["uuid"].as_str().unwrap_or_default());
+    let renaming = std::sync::atomic::AtomicBool::new(true);
+    std::thread::scope(|scope| {
+        let readers: Vec<_> = (0..3)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut reads = 0;
+                    while renaming.load(std::sync::atomic::Ordering::Relaxed) {
+                        let r = s.get(&record, &t);
+                        assert_eq!(r.status, 200, "read {reads} during the renames: {}", r.text);
+                        reads += 1;
+                    }
+                    reads
+                })
+            })
+            .collect();
+        for i in 1..=60 {
+            let r = s.send("PATCH", &record, &t, json!({"name": format!("n{i}")}));
+            assert_eq!(r.status, 200, "{}", r.text);
+        }
+        renaming.store(false, std::sync::atomic::Ordering::Relaxed);
+        let reads: usize = readers.into_iter().map(|r| r.join().unwrap()).sum();
+        assert!(reads > 60, "the readers ran alongside the renames ({reads} reads)");
+    });
+    assert_eq!(s.get(&record, &t).body["name"], "n60");
+}
