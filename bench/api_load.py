@@ -7,7 +7,8 @@
 (b) listing a zone of --records records (PocketDNS and VPS.org dialects): latency percentiles;
 (c) 50 concurrent readers for --seconds: throughput and latency percentiles;
 (d) the token check: GET /api/v1/me (authenticated, a few bytes from memory) vs the
-    unauthenticated GET /healthz, interleaved, after the token's first use;
+    unauthenticated GET /healthz, interleaved, after the token's first use; and the check's
+    own server-side time (Server-Timing auth) against the whole answer's (app);
 (e) the console's zone page of that large zone: server-side time (Server-Timing).
 """
 import argparse
@@ -30,6 +31,7 @@ class Client:
         self.conn.request(method, path, body=data, headers=self.headers)
         r = self.conn.getresponse()
         payload = r.read()
+        self.timing = server_timing(r.getheader("Server-Timing") or "")
         return r.status, payload
 
 
@@ -41,6 +43,16 @@ def pct(samples, p):
 def summary(samples):
     return "p50 %.2f ms, p95 %.2f ms, p99 %.2f ms, max %.2f ms" % (
         pct(samples, 50), pct(samples, 95), pct(samples, 99), max(samples) * 1000)
+
+
+def server_timing(header):
+    """{"app": ms, "auth": ms} from a Server-Timing header."""
+    out = {}
+    for part in header.split(","):
+        name, _, dur = part.strip().partition(";dur=")
+        if dur:
+            out[name] = float(dur)
+    return out
 
 
 def timed(fn):
@@ -117,12 +129,16 @@ def main():
     for _ in range(50):
         c.call("GET", "/api/v1/me")
         anon.call("GET", "/healthz")
-    auth, plain = [], []
+    auth, plain, check, app = [], [], [], []
     for _ in range(3000):  # interleaved, so both see the same machine
         auth.append(timed(lambda: c.call("GET", "/api/v1/me"))[0])
+        check.append(c.timing["auth"] / 1000)
+        app.append(c.timing["app"] / 1000)
         plain.append(timed(lambda: anon.call("GET", "/healthz"))[0])
     print("(d) authenticated GET /api/v1/me: p50 %.3f ms p99 %.3f ms; unauthenticated GET /healthz: p50 %.3f ms p99 %.3f ms" % (
         pct(auth, 50), pct(auth, 99), pct(plain, 50), pct(plain, 99)))
+    print("(d) server-side, the token check and rate limit: p50 %.4f ms p99 %.4f ms, of the whole /api/v1/me answer: p50 %.4f ms p99 %.4f ms" % (
+        pct(check, 50), pct(check, 99), pct(app, 50), pct(app, 99)))
 
 
 def console_render(a, zone, records):

@@ -18,6 +18,11 @@ use crate::service::{Actor, Bucket, Error, RateStatus, Service};
 /// token's budget for its kind.
 pub struct Caller(pub Arc<Actor>);
 
+/// How long the token check and rate limit took for this request: `observe` reports it as
+/// `Server-Timing: auth;dur=…`, so the check's cost is measured where it is spent.
+#[derive(Clone, Copy)]
+pub struct TokenCheck(pub std::time::Duration);
+
 impl std::ops::Deref for Caller {
     type Target = Actor;
     fn deref(&self) -> &Actor {
@@ -32,6 +37,7 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
+            let started = std::time::Instant::now();
             let service = req.app_data::<web::Data<Service>>().ok_or(ApiError(Error::Unauthorized))?.clone();
             let bearer = bearer_token(&req).ok_or(ApiError(Error::Unauthorized))?;
             let actor = match service.cached_actor(&bearer) {
@@ -45,7 +51,9 @@ impl FromRequest for Caller {
                 service.catalog().metrics.rate_limited.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 ApiError(Error::RateLimited(s))
             })?;
-            req.extensions_mut().insert(status);
+            let mut extensions = req.extensions_mut();
+            extensions.insert(status);
+            extensions.insert(TokenCheck(started.elapsed()));
             Ok(Caller(actor))
         })
     }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use actix_web::middleware::{ErrorHandlers, NormalizePath, from_fn};
 use actix_web::web::{delete, get, patch, post, put, resource};
-use actix_web::{HttpRequest, HttpResponse, web as aweb};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web as aweb};
 
 use api::{admin, pocket, vps};
 
@@ -168,8 +168,8 @@ fn answering_one_request() -> bool {
 }
 
 /// Every answer gets a request id (the caller's `X-Request-Id` if it is sane, else a new one)
-/// and says how long the server spent on it (`Server-Timing: app;dur=…` ms); one access-log
-/// line per request carries both.
+/// and says how long the server spent on it (`Server-Timing: app;dur=…` ms, and `auth;dur=…`
+/// for the token check of an API call); one access-log line per request carries both.
 async fn observe(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
@@ -191,8 +191,13 @@ async fn observe(
         let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_string());
         service.catalog().metrics.http_answered(&route, res.status().as_u16(), took);
     }
+    let mut timing = format!("app;dur={ms:.2}");
+    let check = res.request().extensions().get::<auth::TokenCheck>().copied();
+    if let Some(auth::TokenCheck(check)) = check {
+        timing.push_str(&format!(", auth;dur={:.4}", check.as_secs_f64() * 1000.0));
+    }
     let headers = res.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(&format!("app;dur={ms:.2}")) {
+    if let Ok(value) = HeaderValue::from_str(&timing) {
         headers.insert(HeaderName::from_static("server-timing"), value);
     }
     if let Ok(value) = HeaderValue::from_str(&id) {

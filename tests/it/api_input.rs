@@ -99,3 +99,30 @@ fn every_answer_carries_a_request_id() {
     assert_ne!(hostile.header("x-request-id"), Some("a b\"<script>"), "an odd id is replaced");
     assert!(s.get("/api/v1/nope", &t).header("x-request-id").is_some(), "errors too");
 }
+
+/// Server-Timing says how long the server took, and for an API call how much of it the token
+/// check took (the figure `bench/run.sh api` reports for it).
+#[test]
+fn answers_say_where_the_time_went() {
+    let s = Server::start();
+    let t = s.user_token("timed", &[], &[]);
+    let durations = |timing: &str| -> Vec<(String, f64)> {
+        timing
+            .split(',')
+            .filter_map(|part| {
+                let (name, dur) = part.trim().split_once(";dur=")?;
+                Some((name.to_string(), dur.parse().ok()?))
+            })
+            .collect()
+    };
+    let me = s.get("/api/v1/me", &t);
+    let timed = durations(me.header("server-timing").unwrap_or_default());
+    assert_eq!(timed.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["app", "auth"], "{timed:?}");
+    assert!(timed[1].1 <= timed[0].1, "the check is part of the answer: {timed:?}");
+    let health = ureq::get(&format!("{}/healthz", s.base)).call().unwrap();
+    let timed = durations(health.header("server-timing").unwrap_or_default());
+    assert_eq!(timed.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["app"], "no token, no check");
+    let refused = s.get("/api/v1/me", "vps_not_a_token");
+    assert_eq!(refused.status, 401);
+    assert!(!refused.header("server-timing").unwrap_or_default().contains("auth"), "only checks that passed are timed");
+}
