@@ -380,6 +380,15 @@ fn restore(data: &std::path::Path, backup: &std::path::Path, force: bool) -> any
         let _ = std::fs::remove_file(&staged);
         anyhow::bail!("{} is not a usable nsbox backup: {e}", backup.display());
     }
+    // The data file's log is checkpointed (opened above) or belongs to no file: it must not be
+    // replayed into the restored one.
+    for log in [nsbox::store::log_path(&staged), nsbox::store::log_path(data)] {
+        if let Err(e) = std::fs::remove_file(&log)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            anyhow::bail!("cannot remove {}: {e}", log.display());
+        }
+    }
     std::fs::rename(&staged, data)?;
     eprintln!("restored {} from {}", data.display(), backup.display());
     Ok(())

@@ -7,6 +7,7 @@
 mod migrate;
 mod record_index;
 mod tables;
+mod wal;
 
 use std::path::{Path, PathBuf};
 
@@ -23,6 +24,7 @@ use record_index::{Moves, Place, RecordIndex};
 use tables::*;
 
 pub use migrate::LATEST as SCHEMA_VERSION;
+pub use wal::log_path;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -32,6 +34,8 @@ pub enum StoreError {
     TooNew { found: u32, supported: u32 },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    #[error("cannot open {0}: {1}")]
+    Io(PathBuf, std::io::Error),
     #[error("storage error: {0}")]
     Redb(#[from] redb::Error),
 }
@@ -106,11 +110,12 @@ impl Store {
     pub fn open(path: &Path, cache_bytes: usize) -> Result<Self, StoreError> {
         // The file is this process's alone: redb commits a file shared with other processes in
         // two phases, two fsyncs instead of one, which doubled the cost of every API write.
-        // `nsbox backup` asks the running server through `control` instead.
+        // `nsbox backup` asks the running server through `control` instead. Commits flush
+        // through a write-ahead log beside the file, one contiguous write each (see `wal`).
         let db = Database::builder()
             .set_cache_size(cache_bytes)
             .set_concurrency_mode(redb::ConcurrencyMode::ExclusiveWriter)
-            .create(path)
+            .create_with_backend(open_logged(path)?)
             .map_err(|e| already_open(e, path))?;
         migrate::run(&db)?;
         let records = RecordIndex::new(stored_places(&db)?);
@@ -153,6 +158,13 @@ pub struct Snapshot<'a> {
     store: &'a Store,
 }
 
+fn open_logged(path: &Path) -> Result<wal::LoggedFile, StoreError> {
+    wal::LoggedFile::open(path).map_err(|e| match e {
+        wal::OpenError::Locked => StoreError::AlreadyOpen(path.to_path_buf()),
+        wal::OpenError::Io(e) => StoreError::Io(path.to_path_buf(), e),
+    })
+}
+
 fn already_open(e: redb::DatabaseError, path: &Path) -> StoreError {
     match e {
         redb::DatabaseError::DatabaseAlreadyOpen => StoreError::AlreadyOpen(path.to_path_buf()),
@@ -163,6 +175,10 @@ fn already_open(e: redb::DatabaseError, path: &Path) -> StoreError {
 /// A consistent copy of a data file no server has open into `out` (a new file); `AlreadyOpen`
 /// when one has.
 pub fn backup(source: &Path, out: &Path) -> Result<(), StoreError> {
+    if wal::log_path(source).exists() {
+        // Opening replays what a crash left in the log, and fails if a server has the file.
+        drop(open_logged(source)?);
+    }
     let db = Database::builder()
         .set_concurrency_mode(redb::ConcurrencyMode::ExclusiveWriter)
         .open_read_only(source)

@@ -158,3 +158,56 @@ fn healthcheck_probes_http_and_dns() {
     ]));
     assert!(!ok && err.contains("not answering"), "{err}");
 }
+
+/// A server killed outright (SIGKILL: no shutdown, no checkpoint) loses no create it answered:
+/// the next start replays the write-ahead log.
+#[test]
+fn acknowledged_creates_survive_a_kill() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("killed.redb");
+    let (ok, _, err) = run(nsbox(&data).args(["user", "add", "ops"]));
+    assert!(ok, "{err}");
+    let (ok, token, err) = run(nsbox(&data).args(["token", "create", "--user", "ops", "--name", "t"]));
+    assert!(ok, "{err}");
+    let token = token.trim().to_string();
+    let serve = |data: &std::path::Path| {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).unwrap().port();
+        let child = nsbox(data)
+            .args(["serve", "--http", &format!("127.0.0.1:{port}"), "--dns", "127.0.0.1:0"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while ureq::get(&format!("{base}/healthz")).call().is_err() {
+            assert!(Instant::now() < deadline, "the server did not come up");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        (child, base)
+    };
+    let call = |method: &str, url: &str, body: Option<serde_json::Value>| {
+        let req = ureq::request(method, url).set("Authorization", &format!("Bearer {token}"));
+        let res = match body {
+            Some(body) => req.send_json(body),
+            None => req.call(),
+        };
+        res.map(|r| r.into_json::<serde_json::Value>().unwrap()).unwrap()
+    };
+
+    let (mut child, base) = serve(&data);
+    let zone = call("POST", &format!("{base}/api/v1/dns-zones/"), Some(serde_json::json!({"domain": "kill.example"})));
+    let zone = zone["uuid"].as_str().unwrap().to_string();
+    for i in 0..40 {
+        let body = serde_json::json!({"type": "A", "name": format!("h{i}"), "content": "192.0.2.7"});
+        call("POST", &format!("{base}/api/v1/domains/{zone}/dns"), Some(body));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let (mut child, base) = serve(&data);
+    let listed = call("GET", &format!("{base}/api/v1/domains/{zone}/dns"), None);
+    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    child.wait().unwrap();
+    assert_eq!(listed["total"], 40, "{listed}");
+}

@@ -1,0 +1,369 @@
+//! A write-ahead log under redb: each commit's pages are flushed as one contiguous record.
+//!
+//! A redb commit writes its changed pages where its allocator put them, scattered over the
+//! file, then flushes. On this kind of virtual disk every separate page costs about as much as
+//! a sixth of the flush itself (BENCHMARKS.md). Here the pages go into the data file without a
+//! flush, and into one record appended to `<data file>-wal`, which is flushed instead: one
+//! run of bytes. The data file is flushed at a checkpoint, when the log is full, when redb
+//! resizes the file, and on close; the log then starts over (a new epoch).
+//!
+//! After a crash, opening replays the records of the current epoch in order, which puts every
+//! page of every acknowledged commit back. A record that was torn fails its checksum and ends
+//! the replay: its commit was never acknowledged, and redb discards a commit whose pages it
+//! cannot verify. The log is locked, so only the process that owns the data file replays it.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::ops::Bound;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+use redb::backends::FileBackend;
+use redb::{BackendError, StorageBackend};
+
+const MAGIC: &[u8; 8] = b"nsboxwal";
+/// The log's first block holds its header: magic, epoch, checksum.
+const HEADER_BYTES: u64 = 4096;
+/// A record's head: magic, epoch, sequence number, body length, checksum.
+const RECORD_HEAD: usize = 8 + 8 + 8 + 8 + 4;
+/// When the log would grow past this, the next commit checkpoints instead.
+const CAPACITY: u64 = 16 << 20;
+/// The log is written ahead in zeros by this much, so that appending a record changes no
+/// file size: flushing a file whose size changed also flushes the filesystem's journal.
+const GROWTH: u64 = 1 << 20;
+
+/// The side file that holds the log of `data`.
+pub fn log_path(data: &Path) -> PathBuf {
+    let mut name = data.as_os_str().to_owned();
+    name.push("-wal");
+    PathBuf::from(name)
+}
+
+#[derive(Debug)]
+pub struct LoggedFile {
+    data: FileBackend,
+    /// The same file, for replay and checkpoints.
+    data_file: File,
+    log: File,
+    state: Mutex<Log>,
+}
+
+#[derive(Debug)]
+struct Log {
+    epoch: u64,
+    next_seq: u64,
+    /// Where the next record goes.
+    end: u64,
+    /// How much of the log file is written (zeros ahead of `end`).
+    written: u64,
+    /// The page writes since the last flush, as a record body.
+    pending: Vec<u8>,
+    /// redb changed the data file's size since the last flush.
+    resized: bool,
+}
+
+/// Why the log could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("in use by another process")]
+    Locked,
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+impl LoggedFile {
+    /// Opens the data file with its log, replaying what a crash left in the log.
+    pub fn open(data: &Path) -> Result<Self, OpenError> {
+        let open = |path: &Path| OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path);
+        let log = open(&log_path(data))?;
+        match log.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Err(OpenError::Locked),
+            Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
+        }
+        let data_file = open(data)?;
+        let epoch = replay(&log, &data_file)? + 1;
+        write_header(&log, epoch)?;
+        let written = log.metadata()?.len().max(HEADER_BYTES);
+        let backend = FileBackend::new(data_file.try_clone()?).map_err(|e| io::Error::other(e.to_string()))?;
+        let state = Log { epoch, next_seq: 0, end: HEADER_BYTES, written, pending: Vec::new(), resized: false };
+        Ok(Self { data: backend, data_file, log, state: Mutex::new(state) })
+    }
+
+    fn log(&self) -> std::sync::MutexGuard<'_, Log> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Flushes the data file and starts the log over.
+    fn checkpoint(&self, log: &mut Log) -> io::Result<()> {
+        self.data_file.sync_data()?;
+        log.epoch += 1;
+        write_header(&self.log, log.epoch)?;
+        log.next_seq = 0;
+        log.end = HEADER_BYTES;
+        log.pending.clear();
+        log.resized = false;
+        Ok(())
+    }
+
+    fn append(&self, log: &mut Log) -> io::Result<()> {
+        let record = encode_record(log.epoch, log.next_seq, &log.pending);
+        let end = log.end + record.len() as u64;
+        if end > log.written {
+            let target = (end + GROWTH).min(CAPACITY.max(end));
+            zero_fill(&self.log, log.written, target)?;
+            log.written = target;
+        }
+        self.log.write_all_at(&record, log.end)?;
+        self.log.sync_data()?;
+        log.end = end;
+        log.next_seq += 1;
+        log.pending.clear();
+        Ok(())
+    }
+}
+
+impl StorageBackend for LoggedFile {
+    fn len(&self) -> Result<u64, io::Error> {
+        self.data.len()
+    }
+
+    fn read(&self, offset: u64, out: &mut [u8]) -> Result<(), io::Error> {
+        self.data.read(offset, out)
+    }
+
+    fn set_len(&self, len: u64) -> Result<(), io::Error> {
+        self.log().resized = true;
+        self.data.set_len(len)
+    }
+
+    fn sync_data(&self) -> Result<(), io::Error> {
+        let mut log = self.log();
+        let record_end = log.end + (RECORD_HEAD + log.pending.len()) as u64;
+        if log.resized || record_end > CAPACITY {
+            self.checkpoint(&mut log)
+        } else if log.pending.is_empty() {
+            Ok(())
+        } else {
+            self.append(&mut log)
+        }
+    }
+
+    fn write(&self, offset: u64, data: &[u8]) -> Result<(), io::Error> {
+        self.data.write(offset, data)?;
+        let mut log = self.log();
+        log.pending.extend_from_slice(&offset.to_le_bytes());
+        log.pending.extend_from_slice(&(data.len() as u64).to_le_bytes());
+        log.pending.extend_from_slice(data);
+        Ok(())
+    }
+
+    fn close(&self) -> Result<(), io::Error> {
+        let mut log = self.log();
+        self.checkpoint(&mut log)?;
+        self.data.close()
+    }
+
+    fn try_lock_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<bool, BackendError> {
+        self.data.try_lock_range(start, end)
+    }
+
+    fn try_lock_shared_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<bool, BackendError> {
+        self.data.try_lock_shared_range(start, end)
+    }
+
+    fn lock_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<(), BackendError> {
+        self.data.lock_range(start, end)
+    }
+
+    fn lock_shared_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<(), BackendError> {
+        self.data.lock_shared_range(start, end)
+    }
+
+    fn unlock_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<(), BackendError> {
+        self.data.unlock_range(start, end)
+    }
+
+    fn query_lock_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<bool, BackendError> {
+        self.data.query_lock_range(start, end)
+    }
+}
+
+fn write_header(log: &File, epoch: u64) -> io::Result<()> {
+    let mut header = Vec::with_capacity(20);
+    header.extend_from_slice(MAGIC);
+    header.extend_from_slice(&epoch.to_le_bytes());
+    header.extend_from_slice(&crc32fast::hash(&header).to_le_bytes());
+    log.write_all_at(&header, 0)?;
+    log.sync_data()
+}
+
+/// The epoch in the header, 0 for a new or unreadable log.
+fn read_header(log: &File) -> io::Result<u64> {
+    let mut header = [0u8; 20];
+    if log.metadata()?.len() < header.len() as u64 {
+        return Ok(0);
+    }
+    log.read_exact_at(&mut header, 0)?;
+    let (body, crc) = header.split_at(16);
+    let valid = &body[..8] == MAGIC && crc32fast::hash(body).to_le_bytes() == crc;
+    Ok(if valid { u64_at(body, 8) } else { 0 })
+}
+
+fn encode_record(epoch: u64, seq: u64, body: &[u8]) -> Vec<u8> {
+    let mut record = Vec::with_capacity(RECORD_HEAD + body.len());
+    record.extend_from_slice(MAGIC);
+    record.extend_from_slice(&epoch.to_le_bytes());
+    record.extend_from_slice(&seq.to_le_bytes());
+    record.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&record);
+    crc.update(body);
+    record.extend_from_slice(&crc.finalize().to_le_bytes());
+    record.extend_from_slice(body);
+    record
+}
+
+/// Applies the current epoch's records to the data file, in order, and flushes it. Returns
+/// the epoch.
+fn replay(log: &File, data: &File) -> io::Result<u64> {
+    let epoch = read_header(log)?;
+    let len = log.metadata()?.len();
+    let (mut at, mut seq, mut applied) = (HEADER_BYTES, 0u64, false);
+    while let Some(body) = read_record(log, len, at, epoch, seq)? {
+        let mut rest = &body[..];
+        while rest.len() >= 16 {
+            let (offset, size) = (u64_at(rest, 0), u64_at(rest, 8) as usize);
+            let page = rest.get(16..16 + size).ok_or_else(|| io::Error::other("a log record is cut short"))?;
+            data.write_all_at(page, offset)?;
+            rest = &rest[16 + size..];
+        }
+        at += (RECORD_HEAD + body.len()) as u64;
+        seq += 1;
+        applied = true;
+    }
+    if applied {
+        data.sync_data()?;
+    }
+    Ok(epoch)
+}
+
+/// The body of the record at `at` if it is whole and belongs where it is found.
+fn read_record(log: &File, len: u64, at: u64, epoch: u64, seq: u64) -> io::Result<Option<Vec<u8>>> {
+    let mut head = [0u8; RECORD_HEAD];
+    if at + RECORD_HEAD as u64 > len {
+        return Ok(None);
+    }
+    log.read_exact_at(&mut head, at)?;
+    let body_len = u64_at(&head, 24);
+    if &head[..8] != MAGIC || u64_at(&head, 8) != epoch || u64_at(&head, 16) != seq || body_len > len - at {
+        return Ok(None);
+    }
+    let mut body = vec![0u8; body_len as usize];
+    log.read_exact_at(&mut body, at + RECORD_HEAD as u64)?;
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&head[..32]);
+    crc.update(&body);
+    Ok((crc.finalize().to_le_bytes() == head[32..36]).then_some(body))
+}
+
+fn zero_fill(log: &File, from: u64, to: u64) -> io::Result<()> {
+    let zeros = vec![0u8; (to - from) as usize];
+    log.write_all_at(&zeros, from)?;
+    log.sync_all()
+}
+
+fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(word)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: usize = 4096;
+
+    fn page_at(path: &Path, index: u64) -> Vec<u8> {
+        let mut page = vec![0u8; PAGE];
+        File::open(path).and_then(|f| f.read_exact_at(&mut page, index * PAGE as u64)).expect("read page");
+        page
+    }
+
+    /// The data file's unflushed writes vanish, as in a power cut: zeros over them.
+    fn lose_unflushed_pages(path: &Path, pages: u64) {
+        let file = OpenOptions::new().write(true).open(path).expect("open data");
+        file.write_all_at(&vec![0u8; PAGE * pages as usize], 0).expect("zero data");
+    }
+
+    #[test]
+    fn replay_restores_acknowledged_pages_and_stops_at_a_torn_record() -> Result<(), OpenError> {
+        let dir = tempfile::tempdir()?;
+        let data = dir.path().join("d.redb");
+        let file = LoggedFile::open(&data)?;
+        file.set_len(2 * PAGE as u64)?;
+        file.sync_data()?; // a resize: a checkpoint
+        file.write(0, &[1; PAGE])?;
+        file.write(PAGE as u64, &[2; PAGE])?;
+        file.sync_data()?;
+        file.write(0, &[3; PAGE])?;
+        file.sync_data()?;
+        file.write(PAGE as u64, &[4; PAGE])?;
+        file.sync_data()?;
+        drop(file); // a crash: no close, no checkpoint
+
+        // The last record is torn: one byte of its page differs from what was checksummed.
+        let log = OpenOptions::new().read(true).write(true).open(log_path(&data))?;
+        let log_len = log.metadata()?.len();
+        let mut byte = [0u8];
+        let torn_at = (HEADER_BYTES..log_len)
+            .rev()
+            .find(|&at| log.read_exact_at(&mut byte, at).is_ok() && byte[0] == 4)
+            .expect("the last record's page");
+        log.write_all_at(&[5], torn_at)?;
+        lose_unflushed_pages(&data, 2);
+
+        drop(LoggedFile::open(&data)?);
+        assert_eq!(page_at(&data, 0), vec![3; PAGE], "the newest acknowledged page 0");
+        assert_eq!(page_at(&data, 1), vec![2; PAGE], "page 1 as the last whole record left it");
+
+        // Replayed records belong to an old epoch now: they are not applied twice.
+        lose_unflushed_pages(&data, 2);
+        drop(LoggedFile::open(&data)?);
+        assert_eq!(page_at(&data, 0), vec![0; PAGE]);
+        Ok(())
+    }
+
+    #[test]
+    fn a_checkpoint_flushes_the_data_file_and_starts_the_log_over() -> Result<(), OpenError> {
+        let dir = tempfile::tempdir()?;
+        let data = dir.path().join("d.redb");
+        let file = LoggedFile::open(&data)?;
+        file.set_len(PAGE as u64)?;
+        file.write(0, &[7; PAGE])?;
+        file.sync_data()?;
+        assert_eq!(file.log().end, HEADER_BYTES, "the resize checkpointed: nothing in the log");
+        for round in 0..(CAPACITY / PAGE as u64) {
+            file.write(0, &[round as u8; PAGE])?;
+            file.sync_data()?;
+            assert!(file.log().end <= CAPACITY);
+        }
+        let epoch = file.log().epoch;
+        assert!(epoch > 1, "a full log checkpointed");
+        file.close()?;
+        assert_eq!(read_header(&File::open(log_path(&data))?)?, epoch + 1, "close checkpoints too");
+        Ok(())
+    }
+
+    #[test]
+    fn one_process_at_a_time() -> Result<(), OpenError> {
+        let dir = tempfile::tempdir()?;
+        let data = dir.path().join("d.redb");
+        let first = LoggedFile::open(&data)?;
+        assert!(matches!(LoggedFile::open(&data), Err(OpenError::Locked)));
+        drop(first);
+        LoggedFile::open(&data).map(drop)
+    }
+}
