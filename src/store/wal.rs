@@ -59,8 +59,9 @@ struct Log {
     written: u64,
     /// The page writes since the last flush, as a record body.
     pending: Vec<u8>,
-    /// redb changed the data file's size since the last flush.
-    resized: bool,
+    /// The next flush is a checkpoint: redb changed the data file's size, or the writes since
+    /// the last flush are more than the log holds (they are then not kept twice in memory).
+    checkpoint_due: bool,
 }
 
 /// Why the log could not be opened.
@@ -87,7 +88,7 @@ impl LoggedFile {
         write_header(&log, epoch)?;
         let written = log.metadata()?.len().max(HEADER_BYTES);
         let backend = FileBackend::new(data_file.try_clone()?).map_err(|e| io::Error::other(e.to_string()))?;
-        let state = Log { epoch, next_seq: 0, end: HEADER_BYTES, written, pending: Vec::new(), resized: false };
+        let state = Log { epoch, next_seq: 0, end: HEADER_BYTES, written, pending: Vec::new(), checkpoint_due: false };
         Ok(Self { data: backend, data_file, log, state: Mutex::new(state) })
     }
 
@@ -103,7 +104,7 @@ impl LoggedFile {
         log.next_seq = 0;
         log.end = HEADER_BYTES;
         log.pending.clear();
-        log.resized = false;
+        log.checkpoint_due = false;
         Ok(())
     }
 
@@ -134,14 +135,13 @@ impl StorageBackend for LoggedFile {
     }
 
     fn set_len(&self, len: u64) -> Result<(), io::Error> {
-        self.log().resized = true;
+        self.log().checkpoint_due = true;
         self.data.set_len(len)
     }
 
     fn sync_data(&self) -> Result<(), io::Error> {
         let mut log = self.log();
-        let record_end = log.end + (RECORD_HEAD + log.pending.len()) as u64;
-        if log.resized || record_end > CAPACITY {
+        if log.checkpoint_due {
             self.checkpoint(&mut log)
         } else if log.pending.is_empty() {
             Ok(())
@@ -153,6 +153,12 @@ impl StorageBackend for LoggedFile {
     fn write(&self, offset: u64, data: &[u8]) -> Result<(), io::Error> {
         self.data.write(offset, data)?;
         let mut log = self.log();
+        let record_end = log.end + (RECORD_HEAD + log.pending.len() + 16 + data.len()) as u64;
+        if log.checkpoint_due || record_end > CAPACITY {
+            log.checkpoint_due = true;
+            log.pending.clear();
+            return Ok(());
+        }
         log.pending.extend_from_slice(&offset.to_le_bytes());
         log.pending.extend_from_slice(&(data.len() as u64).to_le_bytes());
         log.pending.extend_from_slice(data);
@@ -352,6 +358,15 @@ mod tests {
         }
         let epoch = file.log().epoch;
         assert!(epoch > 1, "a full log checkpointed");
+
+        // One commit larger than the log: its pages are not copied, and its flush checkpoints.
+        for page in 0..(CAPACITY / PAGE as u64 + 8) {
+            file.write(page * PAGE as u64, &[9; PAGE])?;
+        }
+        assert!(file.log().pending.is_empty());
+        file.sync_data()?;
+        assert_eq!(file.log().epoch, epoch + 1);
+        let epoch = epoch + 1;
         file.close()?;
         assert_eq!(read_header(&File::open(log_path(&data))?)?, epoch + 1, "close checkpoints too");
         Ok(())
