@@ -27,11 +27,11 @@ const MAGIC: &[u8; 8] = b"nsboxwal";
 const HEADER_BYTES: u64 = 4096;
 /// A record's head: magic, epoch, sequence number, body length, checksum.
 const RECORD_HEAD: usize = 8 + 8 + 8 + 8 + 4;
-/// When the log would grow past this, the next commit checkpoints instead.
-const CAPACITY: u64 = 16 << 20;
-/// The log is written ahead in zeros by this much, so that appending a record changes no
-/// file size: flushing a file whose size changed also flushes the filesystem's journal.
-const GROWTH: u64 = 1 << 20;
+/// When the log would grow past this, the next commit checkpoints instead. The log is
+/// written in zeros to this size when it is opened, so that appending a record changes no
+/// file size: flushing a file whose size changed also flushes the filesystem's journal, and
+/// growing it on the way cost the first few hundred commits milliseconds each.
+const CAPACITY: u64 = 8 << 20;
 
 /// The side file that holds the log of `data`.
 pub fn log_path(data: &Path) -> PathBuf {
@@ -55,8 +55,6 @@ struct Log {
     next_seq: u64,
     /// Where the next record goes.
     end: u64,
-    /// How much of the log file is written (zeros ahead of `end`).
-    written: u64,
     /// The page writes since the last flush, as a record body.
     pending: Vec<u8>,
     /// The next flush is a checkpoint: redb changed the data file's size, or the writes since
@@ -87,8 +85,11 @@ impl LoggedFile {
         let epoch = replay(&log, &data_file)? + 1;
         write_header(&log, epoch)?;
         let written = log.metadata()?.len().max(HEADER_BYTES);
+        if written < CAPACITY {
+            zero_fill(&log, written, CAPACITY)?;
+        }
         let backend = FileBackend::new(data_file.try_clone()?).map_err(|e| io::Error::other(e.to_string()))?;
-        let state = Log { epoch, next_seq: 0, end: HEADER_BYTES, written, pending: Vec::new(), checkpoint_due: false };
+        let state = Log { epoch, next_seq: 0, end: HEADER_BYTES, pending: Vec::new(), checkpoint_due: false };
         Ok(Self { data: backend, data_file, log, state: Mutex::new(state) })
     }
 
@@ -111,11 +112,6 @@ impl LoggedFile {
     fn append(&self, log: &mut Log) -> io::Result<()> {
         let record = encode_record(log.epoch, log.next_seq, &log.pending);
         let end = log.end + record.len() as u64;
-        if end > log.written {
-            let target = (end + GROWTH).min(CAPACITY.max(end));
-            zero_fill(&self.log, log.written, target)?;
-            log.written = target;
-        }
         self.log.write_all_at(&record, log.end)?;
         self.log.sync_data()?;
         log.end = end;
