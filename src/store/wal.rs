@@ -236,10 +236,12 @@ fn replay(log: &File, data: &File) -> io::Result<u64> {
     while let Some(body) = read_record(log, len, at, epoch, seq)? {
         let mut rest = &body[..];
         while rest.len() >= 16 {
-            let (offset, size) = (u64_at(rest, 0), u64_at(rest, 8) as usize);
-            let page = rest.get(16..16 + size).ok_or_else(|| io::Error::other("a log record is cut short"))?;
+            let (offset, size) = (u64_at(rest, 0), u64_at(rest, 8));
+            let end = usize::try_from(size).ok().and_then(|size| size.checked_add(16));
+            let page =
+                end.and_then(|end| rest.get(16..end)).ok_or_else(|| io::Error::other("a log record is cut short"))?;
             data.write_all_at(page, offset)?;
-            rest = &rest[16 + size..];
+            rest = &rest[16 + page.len()..];
         }
         at += (RECORD_HEAD + body.len()) as u64;
         seq += 1;
