@@ -152,12 +152,6 @@ fn stored_places(db: &Database) -> Result<std::collections::HashMap<u128, Place>
     Ok(places)
 }
 
-/// A read transaction.
-pub struct Snapshot<'a> {
-    txn: ReadTransaction,
-    store: &'a Store,
-}
-
 fn open_logged(path: &Path) -> Result<wal::LoggedFile, StoreError> {
     wal::LoggedFile::open(path).map_err(|e| match e {
         wal::OpenError::Locked => StoreError::AlreadyOpen(path.to_path_buf()),
@@ -420,6 +414,12 @@ fn record_at(
         return Ok(None);
     };
     Ok(records.get((place.zone_id().as_str(), place.name(), record_id))?.map(|v| v.value().to_vec()))
+}
+
+/// A read transaction, with the store it came from for lookups by record id.
+pub struct Snapshot<'a> {
+    txn: ReadTransaction,
+    store: &'a Store,
 }
 
 impl Snapshot<'_> {
