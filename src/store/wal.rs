@@ -409,6 +409,15 @@ mod tests {
         page
     }
 
+    /// A new data file of `pages` pages, with its log, in a directory of its own.
+    fn new_file_of(pages: u64) -> Result<(tempfile::TempDir, PathBuf, LoggedFile), OpenError> {
+        let dir = tempfile::tempdir()?;
+        let data = dir.path().join("d.redb");
+        let file = LoggedFile::open(&data)?;
+        file.set_len(pages * PAGE as u64)?;
+        Ok((dir, data, file))
+    }
+
     /// The data file's unflushed writes vanish, as in a power cut: zeros over them.
     fn lose_unflushed_pages(path: &Path, pages: u64) {
         let file = OpenOptions::new().write(true).open(path).expect("open data");
@@ -417,10 +426,7 @@ mod tests {
 
     #[test]
     fn replay_restores_acknowledged_pages_and_stops_at_a_torn_record() -> Result<(), OpenError> {
-        let dir = tempfile::tempdir()?;
-        let data = dir.path().join("d.redb");
-        let file = LoggedFile::open(&data)?;
-        file.set_len(2 * PAGE as u64)?;
+        let (_dir, data, file) = new_file_of(2)?;
         file.sync_data()?; // a resize: a checkpoint
         file.write(0, &[1; PAGE])?;
         file.write(PAGE as u64, &[2; PAGE])?;
@@ -455,10 +461,7 @@ mod tests {
 
     #[test]
     fn a_checkpoint_flushes_the_data_file_and_starts_the_log_over() -> Result<(), OpenError> {
-        let dir = tempfile::tempdir()?;
-        let data = dir.path().join("d.redb");
-        let file = LoggedFile::open(&data)?;
-        file.set_len(PAGE as u64)?;
+        let (_dir, data, file) = new_file_of(1)?;
         file.write(0, &[7; PAGE])?;
         file.sync_data()?;
         assert_eq!(file.log().end, HEADER_BYTES, "the resize checkpointed: nothing in the log");
@@ -485,10 +488,7 @@ mod tests {
 
     #[test]
     fn replay_puts_back_the_trailing_zeros_a_record_leaves_out() -> Result<(), OpenError> {
-        let dir = tempfile::tempdir()?;
-        let data = dir.path().join("d.redb");
-        let file = LoggedFile::open(&data)?;
-        file.set_len(PAGE as u64)?;
+        let (_dir, data, file) = new_file_of(1)?;
         file.write(0, &[7; PAGE])?;
         file.sync_data()?; // a checkpoint: the sevens are in the data file for good
         let mut page = vec![0u8; PAGE];
