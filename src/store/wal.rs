@@ -182,9 +182,12 @@ impl StorageBackend for LoggedFile {
     fn write(&self, offset: u64, data: &[u8]) -> Result<(), io::Error> {
         self.data.write(offset, data)?;
         let mut log = self.log();
+        if log.checkpoint_due {
+            return Ok(()); // the flush checkpoints: this page is not logged
+        }
         let kept = without_trailing_zeros(data);
         let record_end = log.end + padded(RECORD_HEAD + log.pending.len() + PAGE_HEAD + kept) as u64;
-        if log.checkpoint_due || record_end > CAPACITY {
+        if record_end > CAPACITY {
             log.checkpoint_due = true;
             log.pending.clear();
             return Ok(());
