@@ -371,25 +371,8 @@ fn init_logging(format: &str) {
 fn restore(data: &std::path::Path, backup: &std::path::Path, force: bool) -> anyhow::Result<()> {
     if data.exists() {
         anyhow::ensure!(force, "{} exists: add --force to replace it", data.display());
-        // Opening it proves no server holds it.
-        drop(nsbox::store::Store::open(data, 1 << 20)?);
     }
-    let staged = data.with_extension("restoring");
-    std::fs::copy(backup, &staged).with_context(|| format!("cannot read {}", backup.display()))?;
-    if let Err(e) = nsbox::store::Store::open(&staged, 1 << 20) {
-        let _ = std::fs::remove_file(&staged);
-        anyhow::bail!("{} is not a usable nsbox backup: {e}", backup.display());
-    }
-    // The data file's log is checkpointed (opened above) or belongs to no file: it must not be
-    // replayed into the restored one.
-    for log in [nsbox::store::log_path(&staged), nsbox::store::log_path(data)] {
-        if let Err(e) = std::fs::remove_file(&log)
-            && e.kind() != std::io::ErrorKind::NotFound
-        {
-            anyhow::bail!("cannot remove {}: {e}", log.display());
-        }
-    }
-    std::fs::rename(&staged, data)?;
+    nsbox::store::restore(backup, data)?;
     eprintln!("restored {} from {}", data.display(), backup.display());
     Ok(())
 }

@@ -4,10 +4,14 @@
 //! the narrow methods of `Read` (both views) and `Txn` (writes). A write commits — durably,
 //! before the caller answers anyone — only when the closure returns Ok.
 
+#[cfg(test)]
+mod crash_tests;
+pub mod file;
 mod migrate;
 mod record_index;
+#[cfg(test)]
+mod sim_disk;
 mod tables;
-mod wal;
 
 use std::path::{Path, PathBuf};
 
@@ -24,7 +28,6 @@ use record_index::{Moves, Place, RecordIndex};
 use tables::*;
 
 pub use migrate::LATEST as SCHEMA_VERSION;
-pub use wal::log_path;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -36,15 +39,38 @@ pub enum StoreError {
     Corrupt(String),
     #[error("cannot open {0}: {1}")]
     Io(PathBuf, std::io::Error),
+    #[error(
+        "{} is a write-ahead log from an older nsbox that {why}; this version does not replay it \
+         into {}. Start the nsbox version that wrote it once and stop it cleanly (that merges \
+         the log), or move the log aside to keep the data file as it is, or replace both with \
+         `nsbox restore BACKUP --force`. Neither file was changed.",
+        log.display(), data.display()
+    )]
+    LegacyLog { log: PathBuf, data: PathBuf, why: &'static str },
+    /// A write or flush failed: nothing more is written by this process (redb refuses), and the
+    /// next start finds the file as of its last acknowledged commit.
+    #[error("the data file cannot be written: {0}; nsbox refuses writes until it is restarted")]
+    Unavailable(String),
     #[error("storage error: {0}")]
-    Redb(#[from] redb::Error),
+    Redb(redb::Error),
+}
+
+impl From<redb::Error> for StoreError {
+    fn from(e: redb::Error) -> Self {
+        match e {
+            redb::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => StoreError::Corrupt(io.to_string()),
+            redb::Error::Io(io) => StoreError::Unavailable(io.to_string()),
+            redb::Error::PreviousIo => StoreError::Unavailable("an earlier write or flush failed".into()),
+            other => StoreError::Redb(other),
+        }
+    }
 }
 
 macro_rules! redb_errors {
     ($($error:ty),*) => {$(
         impl From<$error> for StoreError {
             fn from(e: $error) -> Self {
-                StoreError::Redb(e.into())
+                redb::Error::from(e).into()
             }
         }
     )*};
@@ -108,15 +134,26 @@ impl Store {
     /// another process has it open. `cache_bytes` bounds redb's page cache (its default,
     /// 1 GiB, is more than a small VPS has).
     pub fn open(path: &Path, cache_bytes: usize) -> Result<Self, StoreError> {
+        if !path.exists() {
+            create(path)?;
+        }
+        let store = Self::open_on(file::open(path)?, cache_bytes).map_err(|e| match e {
+            StoreError::Redb(redb::Error::DatabaseAlreadyOpen) => StoreError::AlreadyOpen(path.to_path_buf()),
+            other => other,
+        })?;
+        file::legacy_log::remove(path).map_err(|e| StoreError::Io(path.to_path_buf(), e))?;
+        Ok(store)
+    }
+
+    /// Opens the store over any backend: the data file, or the tests' simulated disk.
+    fn open_on(backend: impl redb::StorageBackend, cache_bytes: usize) -> Result<Self, StoreError> {
         // The file is this process's alone: redb commits a file shared with other processes in
         // two phases, two fsyncs instead of one, which doubled the cost of every API write.
-        // `nsbox backup` asks the running server through `control` instead. Commits flush
-        // through a write-ahead log beside the file, one contiguous write each (see `wal`).
+        // `nsbox backup` asks the running server through `control` instead.
         let db = Database::builder()
             .set_cache_size(cache_bytes)
             .set_concurrency_mode(redb::ConcurrencyMode::ExclusiveWriter)
-            .create_with_backend(open_logged(path)?)
-            .map_err(|e| already_open(e, path))?;
+            .create_with_backend(backend)?;
         migrate::run(&db)?;
         let records = RecordIndex::new(stored_places(&db)?);
         Ok(Self { db, records, writer: std::sync::Mutex::new(()) })
@@ -138,6 +175,19 @@ impl Store {
     }
 }
 
+/// Makes a new data file under another name, with its schema, and renames it into place, so a
+/// crash never leaves a half-made file at `path` (redb cannot open one).
+fn create(path: &Path) -> Result<(), StoreError> {
+    let io = |e| StoreError::Io(path.to_path_buf(), e);
+    let staged = path.with_extension("creating");
+    match std::fs::remove_file(&staged) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+        _ => {}
+    }
+    drop(Store::open_on(file::create_new(&staged)?, 1 << 20)?);
+    file::rename_durably(&staged, path).map_err(io)
+}
+
 /// Where the stored records are, from their keys.
 fn stored_places(db: &Database) -> Result<std::collections::HashMap<u128, Place>, StoreError> {
     let txn = db.begin_read()?;
@@ -152,13 +202,6 @@ fn stored_places(db: &Database) -> Result<std::collections::HashMap<u128, Place>
     Ok(places)
 }
 
-fn open_logged(path: &Path) -> Result<wal::LoggedFile, StoreError> {
-    wal::LoggedFile::open(path).map_err(|e| match e {
-        wal::OpenError::Locked => StoreError::AlreadyOpen(path.to_path_buf()),
-        wal::OpenError::Io(e) => StoreError::Io(path.to_path_buf(), e),
-    })
-}
-
 fn already_open(e: redb::DatabaseError, path: &Path) -> StoreError {
     match e {
         redb::DatabaseError::DatabaseAlreadyOpen => StoreError::AlreadyOpen(path.to_path_buf()),
@@ -169,15 +212,38 @@ fn already_open(e: redb::DatabaseError, path: &Path) -> StoreError {
 /// A consistent copy of a data file no server has open into `out` (a new file); `AlreadyOpen`
 /// when one has.
 pub fn backup(source: &Path, out: &Path) -> Result<(), StoreError> {
-    if wal::log_path(source).exists() {
-        // Opening replays what a crash left in the log, and fails if a server has the file.
-        drop(open_logged(source)?);
-    }
+    file::legacy_log::refuse_unmerged(source)?;
     let db = Database::builder()
         .set_concurrency_mode(redb::ConcurrencyMode::ExclusiveWriter)
         .open_read_only(source)
         .map_err(|e| already_open(e, source))?;
     copy_snapshot(&db.begin_read()?, out)
+}
+
+/// Puts the backup at `backup` in place of the data file at `data` while no server has it
+/// open. The backup is checked by opening a copy before anything at `data` changes; the copy
+/// then replaces the data file in one rename, and the log an older nsbox may have left beside
+/// it goes (it belongs to the file being replaced).
+pub fn restore(backup: &Path, data: &Path) -> Result<(), StoreError> {
+    fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+        move |e| StoreError::Io(path.to_path_buf(), e)
+    }
+    // Opening the file in place proves no server holds it; whatever else is wrong with it is
+    // what the restore is for.
+    if data.exists()
+        && let Err(e @ StoreError::AlreadyOpen(_)) = Store::open(data, 1 << 20)
+    {
+        return Err(e);
+    }
+    let staged = data.with_extension("restoring");
+    let _ = std::fs::remove_file(&staged);
+    file::copy_durably(backup, &staged).map_err(io(backup))?;
+    if let Err(e) = Store::open(&staged, 1 << 20) {
+        let _ = std::fs::remove_file(&staged);
+        return Err(StoreError::Corrupt(format!("{} is not a usable nsbox backup: {e}", backup.display())));
+    }
+    file::rename_durably(&staged, data).map_err(io(data))?;
+    file::legacy_log::remove(data).map_err(io(data))
 }
 
 impl Store {
@@ -191,7 +257,7 @@ fn copy_snapshot(source: &ReadTransaction, out: &Path) -> Result<(), StoreError>
     if out.exists() {
         return Err(StoreError::Corrupt(format!("{} exists already: a backup never overwrites", out.display())));
     }
-    let target = Database::create(out)?;
+    let target = Database::builder().create_with_backend(file::create_new(out)?)?;
     let txn = target.begin_write()?;
     copy(source, &txn, META)?;
     copy(source, &txn, USERS)?;
@@ -204,7 +270,7 @@ fn copy_snapshot(source: &ReadTransaction, out: &Path) -> Result<(), StoreError>
     copy(source, &txn, AUDIT)?;
     copy(source, &txn, TSIG_KEYS)?;
     txn.commit()?;
-    Ok(())
+    file::sync_parent(out).map_err(|e| StoreError::Io(out.to_path_buf(), e))
 }
 
 fn copy<K: redb::Key + 'static, V: redb::Value + 'static>(

@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod dig;
 mod dns;
+mod durability;
 mod metrics;
 mod openapi;
 mod support;

@@ -58,6 +58,12 @@ impl Server {
         Self::open(config, data, dir, None, vec![LOOPBACK])
     }
 
+    /// A server whose data file is at `data` (a new one), with an admin token.
+    pub fn start_at(data: PathBuf) -> Server {
+        let dir = std::sync::Arc::new(tempfile::tempdir().expect("temp dir"));
+        Self::open(ServeConfig::default(), data, dir, None, vec![LOOPBACK])
+    }
+
     /// A server whose nameserver listens on each of these addresses (port 0: a free one).
     pub fn start_on(dns: &[std::net::SocketAddr]) -> Server {
         let dir = std::sync::Arc::new(tempfile::tempdir().expect("temp dir"));

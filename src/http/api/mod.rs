@@ -17,6 +17,10 @@ use serde::de::DeserializeOwned;
 
 use crate::domain::ValidationError;
 use crate::service::{self, Error};
+use crate::store::StoreError;
+
+/// What a person is told when the data file cannot be written.
+pub const STORAGE_UNAVAILABLE: &str = "The data file cannot be written (I/O error or full disk); nothing was changed. Writes resume after nsbox is restarted.";
 
 /// A service error on its way out as JSON.
 #[derive(Debug, thiserror::Error)]
@@ -42,7 +46,8 @@ pub struct ErrorBody {
     /// What went wrong, for a person.
     detail: String,
     /// validation_error, unauthorized, forbidden, not_found, conflict, unprocessable_entity,
-    /// rate_limit_exceeded, payload_too_large, method_not_allowed or internal_error.
+    /// rate_limit_exceeded, payload_too_large, method_not_allowed, storage_unavailable or
+    /// internal_error.
     error_code: String,
     /// The request field at fault, when there is one.
     field: Option<String>,
@@ -75,6 +80,10 @@ pub enum Errors {
     /// Over the token's rate limit; see Retry-After and X-RateLimit-*.
     #[response(status = 429)]
     RateLimited(ErrorBody),
+    /// The data file cannot be written (an I/O error or a full disk): nothing was changed, and
+    /// writes are refused until nsbox is restarted; reads and the nameserver go on.
+    #[response(status = 503)]
+    StorageUnavailable(ErrorBody),
 }
 
 impl ApiError {
@@ -88,6 +97,7 @@ impl ApiError {
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::Unauthorized => StatusCode::UNAUTHORIZED,
             Error::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Error::Storage(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -109,10 +119,14 @@ impl ResponseError for ApiError {
             Error::RateLimited(_) => ("rate_limit_exceeded", None),
             Error::Storage(e) => {
                 tracing::error!(error = %e, "storage failure");
-                ("internal_error", None)
+                match e {
+                    StoreError::Unavailable(_) => ("storage_unavailable", None),
+                    _ => ("internal_error", None),
+                }
             }
         };
         let detail = match &self.0 {
+            Error::Storage(StoreError::Unavailable(_)) => STORAGE_UNAVAILABLE.to_string(),
             Error::Storage(_) => "Internal server error".to_string(),
             other => other.to_string(),
         };

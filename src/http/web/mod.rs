@@ -154,6 +154,9 @@ impl ResponseError for WebError {
                 }
                 let status = self.status_code();
                 let message = match other {
+                    WebError::Service(service::Error::Storage(crate::store::StoreError::Unavailable(_))) => {
+                        crate::http::api::STORAGE_UNAVAILABLE.to_string()
+                    }
                     WebError::Service(service::Error::Storage(_)) => "Something went wrong on our side.".to_string(),
                     e => e.to_string(),
                 };
