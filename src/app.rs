@@ -72,6 +72,7 @@ pub fn start(service: Arc<Service>, config: &ServeConfig, listeners: Listeners) 
             dns: dns_addrs.clone(),
             metrics_token: config.metrics_token.clone(),
             metrics_allow: config.metrics_allow.clone(),
+            trusted_proxies: config.trusted_proxies.clone(),
         }),
     };
     let workers = config.http_workers.max(1);

@@ -40,6 +40,10 @@ pub struct ServeConfig {
     /// Networks allowed to read /metrics (repeatable; default: any)
     #[arg(long = "metrics-allow", env = "NSBOX_METRICS_ALLOW", value_delimiter = ',')]
     pub metrics_allow: Vec<ipnet::IpNet>,
+    /// Reverse proxies whose X-Forwarded-For names the client (repeatable; default: none, so
+    /// the connection's own address counts for sign-in limits)
+    #[arg(long = "trusted-proxy", env = "NSBOX_TRUSTED_PROXY", value_delimiter = ',')]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Page cache of the data file, in MiB
     #[arg(long, env = "NSBOX_CACHE_MIB", default_value_t = 64)]
     pub cache_mib: usize,
@@ -105,6 +109,7 @@ impl Default for ServeConfig {
             tls_key: None,
             metrics_token: None,
             metrics_allow: Vec::new(),
+            trusted_proxies: Vec::new(),
             rate_read: limits.read,
             rate_create: limits.create,
             rate_update: limits.update,

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use serde::{Deserialize, Serialize};
+use sha2::Digest;
 
 use super::{Timestamp, ValidationError, random_string};
 
@@ -31,10 +32,16 @@ pub enum Scope {
     Update,
     #[serde(rename = "dns:delete")]
     Delete,
+    /// Server administration (users, every token, TSIG keys, backups): only an admin user's
+    /// token with no zone limit can hold it, and only when it names it.
+    #[serde(rename = "admin")]
+    Admin,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [Self::List, Self::Read, Self::Create, Self::Update, Self::Delete];
+    pub const ALL: [Scope; 6] = [Self::List, Self::Read, Self::Create, Self::Update, Self::Delete, Self::Admin];
+    /// The record and zone scopes of the vendor documents.
+    pub const DNS: [Scope; 5] = [Self::List, Self::Read, Self::Create, Self::Update, Self::Delete];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -43,6 +50,7 @@ impl Scope {
             Self::Create => "dns:create",
             Self::Update => "dns:update",
             Self::Delete => "dns:delete",
+            Self::Admin => "admin",
         }
     }
 }
@@ -147,6 +155,13 @@ pub fn hash_secret(secret: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A hash of a secret nobody knows: verifying a sign-in for an unknown user against it costs
+/// what a real check costs, so the answer's timing does not tell which users exist.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| hash_secret(&random_string(40)));
+    &DUMMY
+}
+
 pub fn verify_secret(secret: &str, hash: &str) -> bool {
     !hash.is_empty() && Argon2::default().verify_password(secret.as_bytes(), hash).is_ok()
 }
@@ -169,6 +184,15 @@ pub fn validate_password(password: &str) -> Result<(), ValidationError> {
         return Err(ValidationError::new("password", format!("Passwords need at least {MIN_PASSWORD} characters")));
     }
     Ok(())
+}
+
+/// What a console session remembers of its user's password hash: a session begun before the
+/// password changed no longer matches and ends.
+pub fn credential_fingerprint(password_hash: &str) -> [u8; 16] {
+    let digest = sha2::Sha256::digest(password_hash.as_bytes());
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&digest[..16]);
+    out
 }
 
 /// A password to print once for a new user.

@@ -140,9 +140,44 @@ fn check_label(label: &str, wildcard_allowed: bool, rules: LabelRules, field: &s
     Ok(())
 }
 
+/// Names under which every name belongs to everyone: special-use names (RFC 6761, 6762,
+/// 7686, 8375, 9476) and their reverse-mapping parents.
+const SPECIAL_USE: [&str; 12] = [
+    "arpa",
+    "in-addr.arpa",
+    "ip6.arpa",
+    "home.arpa",
+    "localhost",
+    "invalid",
+    "test",
+    "example",
+    "local",
+    "onion",
+    "alt",
+    "internal",
+];
+
+/// Whether `domain` (A-label, no trailing dot) is a public suffix — a TLD, `co.uk`,
+/// `github.io`, any unknown single label — or a special-use name: a zone there would answer for
+/// names that belong to other people, so only an administrator may create one. The list is
+/// the Public Suffix List as the `psl` crate compiles it.
+pub fn is_public_suffix(domain: &str) -> bool {
+    SPECIAL_USE.contains(&domain) || psl::suffix(domain.as_bytes()).is_some_and(|s| s.as_bytes() == domain.as_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn public_suffixes_and_special_names() {
+        for suffix in ["org", "arpa", "in-addr.arpa", "localhost", "co.uk", "github.io", "lan", "example"] {
+            assert!(is_public_suffix(suffix), "{suffix}");
+        }
+        for own in ["example.org", "2.0.192.in-addr.arpa", "example.co.uk", "me.github.io", "nsbox.test"] {
+            assert!(!is_public_suffix(own), "{own}");
+        }
+    }
 
     #[test]
     fn owner_names() {

@@ -43,8 +43,8 @@ impl FromRequest for Caller {
             let actor = match service.cached_actor(&bearer) {
                 Some(actor) => actor,
                 None => {
-                    let service = service.clone();
-                    web::block(move || service.authenticate(&bearer)).await??
+                    let (service, client) = (service.clone(), super::client_ip(&req));
+                    web::block(move || service.authenticate(&bearer, client)).await??
                 }
             };
             let status = service.limiter.check(&actor.via, bucket(req.method(), req.path())).map_err(|s| {

@@ -203,8 +203,25 @@ async fn observe(
     if let Ok(value) = HeaderValue::from_str(&id) {
         headers.insert(HeaderName::from_static("x-request-id"), value);
     }
+    let https = res.request().connection_info().scheme() == "https";
+    security_headers(res.headers_mut(), https);
     tracing::info!(target: "nsbox::access", request_id = %id, %method, %path, status = res.status().as_u16(), ms = format!("{ms:.2}"), "request");
     Ok(res)
+}
+
+/// The console loads nothing but its own files, in no frame; browsers take types as given.
+const CSP: &str = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; \
+                   form-action 'self'; frame-ancestors 'none'";
+
+fn security_headers(headers: &mut actix_web::http::header::HeaderMap, https: bool) {
+    use actix_web::http::header::{self, HeaderValue};
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    if https {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
 }
 
 /// Readiness: the data file reads and the nameserver has listeners.
@@ -217,6 +234,20 @@ async fn readyz(service: aweb::Data<crate::service::Service>, info: aweb::Data<w
     } else {
         HttpResponse::ServiceUnavailable().content_type("text/plain").body("not ready\n")
     }
+}
+
+/// The client's address: the connection's, or, when that is a trusted proxy, the nearest
+/// address in X-Forwarded-For that is not one (anything further left the client could forge).
+pub fn client_ip(req: &HttpRequest) -> std::net::IpAddr {
+    let peer = req.peer_addr().map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip());
+    let Some(info) = req.app_data::<aweb::Data<web::ServerInfo>>() else { return peer };
+    let trusted = |ip: &std::net::IpAddr| info.trusted_proxies.iter().any(|net| net.contains(ip));
+    if !trusted(&peer) {
+        return peer;
+    }
+    let forwarded = req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).collect::<Vec<_>>();
+    let hops = forwarded.iter().flat_map(|v| v.split(',')).filter_map(|hop| hop.trim().parse().ok());
+    hops.collect::<Vec<std::net::IpAddr>>().into_iter().rev().find(|ip| !trusted(ip)).unwrap_or(peer)
 }
 
 /// Prometheus metrics; protected by `--metrics-token` and/or `--metrics-allow` when set.

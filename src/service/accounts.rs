@@ -2,6 +2,7 @@
 //! pay the argon2 cost once per token, not once per request.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
 
 use sha2::{Digest, Sha256};
@@ -63,6 +64,9 @@ pub struct UserChange {
     pub admin: Option<bool>,
     pub disabled: Option<bool>,
     pub password: Option<String>,
+    /// Needed to change one's own password, from any entry point: a stolen token or an
+    /// unattended console must not be enough to take the account over.
+    pub current_password: Option<String>,
 }
 
 impl Service {
@@ -74,27 +78,38 @@ impl Service {
         (now() - saved < LAST_USED_RESOLUTION).then_some(actor)
     }
 
-    /// The actor a bearer token stands for. The first use of a token runs argon2 (off the async
-    /// workers: callers are on the blocking pool); later uses hit the cache.
-    pub fn authenticate(&self, bearer: &str) -> Result<Arc<Actor>> {
+    /// The actor a bearer token stands for, asked by `client`. The first use of a token runs
+    /// argon2 (off the async workers: callers are on the blocking pool), after the guard's
+    /// checks; later uses hit the cache.
+    pub fn authenticate(&self, bearer: &str, client: IpAddr) -> Result<Arc<Actor>> {
         let key: [u8; 32] = Sha256::digest(bearer.as_bytes()).into();
         if let Some((actor, saved)) = self.tokens.get(&key) {
             self.note_use(&key, &actor, saved);
             return Ok(actor);
         }
-        let (token_id, secret) = auth::parse_token(bearer).ok_or(Error::Unauthorized)?;
-        let (token, user) = self.store.read(|r| {
-            let token = r.token(&token_id)?.filter(|t| !t.revoked).ok_or(Error::Unauthorized)?;
-            let user = r.user(&token.user_id)?.filter(|u| !u.disabled).ok_or(Error::Unauthorized)?;
-            Ok::<_, Error>((token, user))
-        })?;
-        if !auth::verify_secret(secret, &token.secret_hash) {
+        self.guard.check_client(client)?;
+        let found = match auth::parse_token(bearer) {
+            Some((token_id, secret)) => self.store.read(|r| {
+                let Some(token) = r.token(&token_id)?.filter(|t| !t.revoked) else { return Ok::<_, Error>(None) };
+                let user = r.user(&token.user_id)?.filter(|u| !u.disabled);
+                Ok(user.map(|user| (token, user, secret)))
+            })?,
+            None => None,
+        };
+        let Some((token, user, secret)) = found else {
+            self.guard.client_failed(client);
+            return Err(Error::Unauthorized);
+        };
+        let attempt = self.guard.begin(client, &format!("token:{}", token.id))?;
+        if !self.guard.hash(|| auth::verify_secret(secret, &token.secret_hash))? {
             return Err(Error::Unauthorized);
         }
+        attempt.succeeded();
+        let admin = user.admin && token.scopes.contains(&Scope::Admin) && token.zones.is_empty();
         let actor = Arc::new(Actor {
             user_id: user.id.clone(),
             username: user.username,
-            admin: user.admin,
+            admin,
             via: token.id.clone(),
             scopes: Some(token.scopes),
             zones: token.zones,
@@ -120,11 +135,19 @@ impl Service {
         });
     }
 
-    /// The user a console sign-in names, if the password is right.
-    pub fn check_password(&self, username: &str, password: &str) -> Result<User> {
-        let user = self.store.read(|r| Ok::<_, Error>(r.user_by_name(&username.trim().to_ascii_lowercase())?))?;
+    /// The user a console sign-in from `client` names, if the password is right. Unknown and
+    /// disabled users cost the same argon2 run as real ones.
+    pub fn sign_in(&self, username: &str, password: &str, client: IpAddr) -> Result<User> {
+        let username = username.trim().to_ascii_lowercase();
+        let attempt = self.guard.begin(client, &format!("user:{username}"))?;
+        let user = self.store.read(|r| Ok::<_, Error>(r.user_by_name(&username)?))?.filter(|u| !u.disabled);
+        let hash = user.as_ref().map_or(auth::dummy_hash(), |u| u.password_hash.as_str());
+        let right = self.guard.hash(|| auth::verify_secret(password, hash))?;
         match user {
-            Some(u) if !u.disabled && auth::verify_secret(password, &u.password_hash) => Ok(u),
+            Some(user) if right => {
+                attempt.succeeded();
+                Ok(user)
+            }
             _ => Err(Error::Unauthorized),
         }
     }
@@ -188,6 +211,13 @@ impl Service {
         }
         if let Some(password) = &change.password {
             auth::validate_password(password)?;
+            if actor.user_id == user_id {
+                let current = self.user_by_id(user_id)?;
+                let given = change.current_password.as_deref().unwrap_or_default();
+                if !self.guard.hash(|| auth::verify_secret(given, &current.password_hash))? {
+                    return Err(ValidationError::new("current_password", "The current password is wrong").into());
+                }
+            }
         }
         let hash = change.password.as_deref().map(auth::hash_secret);
         let user = self.store.write(|txn| {
@@ -246,13 +276,13 @@ impl Service {
             return Err(ValidationError::new("name", "A token needs a name of 1-100 characters").into());
         }
         let mut scopes = if new.scopes.is_empty() {
-            actor.scopes.clone().unwrap_or_else(|| Scope::ALL.to_vec())
+            Scope::ALL.into_iter().filter(|s| actor.may_grant(*s)).collect()
         } else {
             new.scopes
         };
         scopes.sort_by_key(|s| Scope::ALL.iter().position(|x| x == s));
         scopes.dedup();
-        if let Some(missing) = scopes.iter().find(|s| actor.require(**s).is_err()) {
+        if let Some(missing) = scopes.iter().find(|s| !actor.may_grant(**s)) {
             return Err(Error::Forbidden(format!("Token lacks {missing} permission, so it cannot grant it")));
         }
         let mut zones = new
@@ -303,6 +333,9 @@ impl Service {
                 .token(token_id)?
                 .filter(|t| t.user_id == actor.user_id || actor.admin)
                 .ok_or(Error::NotFound("Token"))?;
+            if !actor.admin && !actor.covers(&before) {
+                return Err(Error::Forbidden("A token cannot revoke a token with rights it lacks".into()));
+            }
             let mut token = before.clone();
             token.revoked = true;
             txn.put_token(&token)?;

@@ -3,6 +3,7 @@
 //! nameserver. Methods block (redb, argon2): async callers run them on a blocking pool.
 
 mod accounts;
+mod guard;
 mod history;
 mod ratelimit;
 mod records;
@@ -79,8 +80,31 @@ impl Actor {
         }
     }
 
+    /// Server administration. A token's `admin` flag already says whether it holds the
+    /// `admin` scope, without a zone limit, for an admin user (`Service::authenticate`).
     pub fn require_admin(&self) -> Result<()> {
-        if self.admin { Ok(()) } else { Err(Error::Forbidden("This requires an admin user".into())) }
+        if self.admin {
+            Ok(())
+        } else if self.scopes.is_some() {
+            Err(Error::Forbidden("This requires an admin user's token with the admin scope and no zone limit".into()))
+        } else {
+            Err(Error::Forbidden("This requires an admin user".into()))
+        }
+    }
+
+    /// Whether this actor may hand `scope` to a new token.
+    fn may_grant(&self, scope: Scope) -> bool {
+        match scope {
+            Scope::Admin => self.admin,
+            other => self.require(other).is_ok(),
+        }
+    }
+
+    /// Whether this actor holds every right of `token`: a token may not revoke a stronger one.
+    fn covers(&self, token: &crate::domain::auth::Token) -> bool {
+        let zones_covered =
+            self.zones.is_empty() || (!token.zones.is_empty() && token.zones.iter().all(|z| self.may_use_domain(z)));
+        token.scopes.iter().all(|s| self.may_grant(*s)) && zones_covered
     }
 
     fn may_use_domain(&self, domain: &str) -> bool {
@@ -106,6 +130,7 @@ pub struct Service {
     /// Held from a zone change's commit until the nameserver serves it.
     publish_lock: std::sync::Mutex<()>,
     tokens: accounts::TokenCache,
+    guard: guard::AuthGuard,
     pub limiter: RateLimiter,
     templates: templates::Library,
 }
@@ -117,6 +142,7 @@ impl Service {
             catalog,
             publish_lock: std::sync::Mutex::new(()),
             tokens: accounts::TokenCache::default(),
+            guard: guard::AuthGuard::default(),
             limiter: RateLimiter::new(limits),
             templates: templates::Library::embedded()?,
         })

@@ -83,7 +83,8 @@ impl Service {
         actor.require(Scope::Read)?;
         self.store.read(|r| {
             let record = r.record(record_id)?.ok_or(Error::NotFound("Record"))?;
-            self.visible_zone(r, actor, &record.zone_id)?;
+            // Another user's record is no record at all, in the same words.
+            self.visible_zone(r, actor, &record.zone_id).map_err(|_| Error::NotFound("Record"))?;
             Ok(record)
         })
     }
@@ -177,7 +178,7 @@ impl Service {
         default_ttl: u32,
     ) -> Result<Record> {
         actor.require(Scope::Update)?;
-        let zone_of_record = self.zone_of_record(zone_id, record_id)?;
+        let zone_of_record = self.zone_of_record(actor, zone_id, record_id)?;
         self.change_zone(actor, &zone_of_record, "record.update", |txn, zone| {
             let old = txn.record(record_id)?.filter(|r| r.zone_id == zone.id).ok_or(Error::NotFound("Record"))?;
             let input = change.applied_to(&old.data);
@@ -196,7 +197,7 @@ impl Service {
 
     pub fn delete_record(&self, actor: &Actor, zone_id: Option<&str>, record_id: &str) -> Result<()> {
         actor.require(Scope::Delete)?;
-        let zone_of_record = self.zone_of_record(zone_id, record_id)?;
+        let zone_of_record = self.zone_of_record(actor, zone_id, record_id)?;
         self.change_zone(actor, &zone_of_record, "record.delete", |txn, zone| {
             let old = txn.record(record_id)?.filter(|r| r.zone_id == zone.id).ok_or(Error::NotFound("Record"))?;
             txn.delete_record(&old)?;
@@ -204,12 +205,18 @@ impl Service {
         })
     }
 
-    fn zone_of_record(&self, zone_id: Option<&str>, record_id: &str) -> Result<String> {
-        let record = self.store.read(|r| Ok::<_, Error>(r.record(record_id)?))?.ok_or(Error::NotFound("Record"))?;
-        match zone_id {
-            Some(expected) if expected != record.zone_id => Err(Error::NotFound("Record")),
-            _ => Ok(record.zone_id),
-        }
+    /// The zone of a record the actor may see; another user's record is no record at all,
+    /// in the same words.
+    fn zone_of_record(&self, actor: &Actor, zone_id: Option<&str>, record_id: &str) -> Result<String> {
+        self.store.read(|r| {
+            let record = r.record(record_id)?.ok_or(Error::NotFound("Record"))?;
+            let visible = self.visible_zone(r, actor, &record.zone_id).is_ok();
+            match zone_id {
+                Some(expected) if expected != record.zone_id => Err(Error::NotFound("Record")),
+                _ if !visible => Err(Error::NotFound("Record")),
+                _ => Ok(record.zone_id),
+            }
+        })
     }
 }
 

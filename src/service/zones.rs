@@ -45,6 +45,12 @@ impl Service {
         if !actor.may_use_domain(&domain) {
             return Err(Error::Forbidden(format!("Token is not allowed to manage {domain}")));
         }
+        if !actor.admin && name::is_public_suffix(&domain) {
+            return Err(Error::Validation(ValidationError::new(
+                "domain",
+                format!("{domain} is a public suffix or special-use name: only an administrator can create it"),
+            )));
+        }
         let zone = self.store.write(|txn| {
             // A zone inside or above another user's zone would let one user answer for
             // another's names: refused with the same words as an existing zone, so nothing leaks.

@@ -10,7 +10,8 @@ use crate::domain::record::Record;
 type Migration = fn(&WriteTransaction) -> Result<(), StoreError>;
 
 /// Index i holds the migration to schema version i + 1.
-const MIGRATIONS: &[Migration] = &[create_tables, add_tsig_keys, key_records_by_name, drop_record_keys];
+const MIGRATIONS: &[Migration] =
+    &[create_tables, add_tsig_keys, key_records_by_name, drop_record_keys, name_the_admin_scope];
 
 pub const LATEST: u32 = MIGRATIONS.len() as u32;
 
@@ -40,6 +41,39 @@ fn current_version(db: &Database) -> Result<u32, StoreError> {
     };
     txn.commit()?;
     Ok(version)
+}
+
+/// Version 5: administration became a scope of its own (`admin`). A token of an admin user that
+/// held every scope with no zone limit could administer before, so it keeps that right by
+/// naming it; every narrower token loses the rights its scopes never named.
+fn name_the_admin_scope(txn: &WriteTransaction) -> Result<(), StoreError> {
+    use crate::domain::auth::{Scope, Token, User};
+    let admins: Vec<String> = {
+        let users = txn.open_table(USERS)?;
+        let mut ids = Vec::new();
+        for row in users.iter()? {
+            let (id, user) = row?;
+            if decode::<User>(user.value())?.admin {
+                ids.push(id.value().to_string());
+            }
+        }
+        ids
+    };
+    let mut tokens = txn.open_table(TOKENS)?;
+    let mut widened = Vec::new();
+    for row in tokens.iter()? {
+        let (_, value) = row?;
+        let mut token: Token = decode(value.value())?;
+        let full = Scope::DNS.iter().all(|s| token.scopes.contains(s)) && token.zones.is_empty();
+        if full && admins.contains(&token.user_id) && !token.scopes.contains(&Scope::Admin) {
+            token.scopes.push(Scope::Admin);
+            widened.push(token);
+        }
+    }
+    for token in widened {
+        tokens.insert(token.id.as_str(), super::encode(&token).as_slice())?;
+    }
+    Ok(())
 }
 
 /// Version 1: every table, so read transactions never meet a missing one.

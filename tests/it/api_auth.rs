@@ -141,10 +141,14 @@ fn other_users_zones_do_not_exist() {
             json!({"template_id": "tpl_website_basic", "variables": {"ip_address": "192.0.2.1"}}),
         ),
     ];
-    let unknown = s.get("/api/v1/dns-zones/dom_doesnotexist00/", &bob);
-    for r in attempts.iter() {
+    let unknown_zone = s.get("/api/v1/dns-zones/dom_doesnotexist00/", &bob);
+    let unknown_record = s.get("/api/v1/dns-records/rec_doesnotexist00/", &bob);
+    for (i, r) in attempts.iter().enumerate() {
         r.error(404, "not_found");
-        assert_eq!(r.body, unknown.body, "the same answer as for a zone that does not exist");
+        // Calls that name a record answer as for a record that does not exist.
+        let by_record = [4, 5, 6, 10, 11].contains(&i);
+        let unknown = if by_record { &unknown_record } else { &unknown_zone };
+        assert_eq!(r.body, unknown.body, "call {i}: the same answer as for one that does not exist");
     }
     // Nor can bob take the domain or a name beneath it.
     s.post("/api/v1/dns-zones/", &bob, json!({"domain": "alice.example"})).error(400, "validation_error");

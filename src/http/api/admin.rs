@@ -167,10 +167,13 @@ struct UserPatch {
     admin: Option<bool>,
     disabled: Option<bool>,
     password: Option<String>,
+    /// Required with `password` when the user changes their own.
+    current_password: Option<String>,
 }
 
 #[utoipa::path(
-    patch, path = "/api/v1/users/{id}", tag = "Admin", summary = "Change a user (admins only)",
+    patch, path = "/api/v1/users/{id}", tag = "Admin",
+    summary = "Change a user (admins only; anyone may change their own password with `current_password`)",
     params(UserPath), request_body = UserPatch,
     responses((status = 200, description = "The user", body = UserView), Errors)
 )]
@@ -180,8 +183,8 @@ pub async fn update_user(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> ApiResult {
-    let UserPatch { admin, disabled, password } = parse_json(&body, Dialect::Vps)?;
-    let change = UserChange { admin, disabled, password };
+    let UserPatch { admin, disabled, password, current_password } = parse_json(&body, Dialect::Vps)?;
+    let change = UserChange { admin, disabled, password, current_password };
     let user = blocking(move || svc.update_user(&caller, &path, change)).await?;
     Ok(HttpResponse::Ok().json(user_view(&user)))
 }

@@ -21,7 +21,11 @@ pub struct Next {
 
 /// Only paths of this site: never an open redirect.
 fn safe_next(next: Option<&str>) -> &str {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//")).unwrap_or("/")
+    // A path on this site only: browsers read `//host`, `/\host` and tabs or newlines inside
+    // them as another site.
+    let local =
+        |n: &&str| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.chars().any(char::is_control);
+    next.filter(local).unwrap_or("/")
 }
 
 fn login_page(csrf_token: &str, next: &str, error: Option<&str>, status: actix_web::http::StatusCode) -> Markup {
@@ -78,23 +82,15 @@ pub async fn login(
         return Err(WebError::Csrf);
     }
     let next = safe_next(form.next.as_deref()).to_string();
-    let ip = req.peer_addr().map(|a| a.ip()).unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
+    let client = crate::http::client_ip(&req);
     let again = |message: &str, status| {
         let body = login_page(&expected, &next, Some(message), status);
         HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body.into_string())
     };
-    let Some(delay) = sessions.sign_in_delay(ip) else {
-        return Ok(again(
-            "Too many failed sign-ins from your address. Try again in a few minutes.",
-            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-        ));
-    };
-    actix_web::rt::time::sleep(delay).await;
     let (username, password) = (form.username, form.password);
-    match blocking(move || svc.check_password(&username, &password)).await {
+    match blocking(move || svc.sign_in(&username, &password, client)).await {
         Ok(user) => {
-            sessions.sign_in_succeeded(ip);
-            let id = sessions.create(&user.id);
+            let id = sessions.create(&user);
             Ok(HttpResponse::SeeOther()
                 .cookie(session::cookie(&req, session::COOKIE, id))
                 .cookie(session::removal(&req, session::LOGIN_COOKIE))
@@ -102,9 +98,12 @@ pub async fn login(
                 .finish())
         }
         Err(WebError::Service(Error::Unauthorized)) => {
-            sessions.sign_in_failed(ip);
             Ok(again("Wrong username or password.", actix_web::http::StatusCode::UNAUTHORIZED))
         }
+        Err(WebError::Service(Error::RateLimited(_))) => Ok(again(
+            "Too many failed sign-ins. Try again in a few minutes.",
+            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+        )),
         Err(e) => Err(e),
     }
 }
@@ -175,7 +174,13 @@ pub struct PasswordForm {
     confirm: String,
 }
 
-pub async fn change_password(viewer: Viewer, svc: web::Data<Service>, form: web::Form<PasswordForm>) -> WebResult {
+pub async fn change_password(
+    req: HttpRequest,
+    viewer: Viewer,
+    svc: web::Data<Service>,
+    sessions: web::Data<Sessions>,
+    form: web::Form<PasswordForm>,
+) -> WebResult {
     viewer.check_csrf(&form.csrf)?;
     let form = form.into_inner();
     if form.password != form.confirm {
@@ -185,20 +190,24 @@ pub async fn change_password(viewer: Viewer, svc: web::Data<Service>, form: web:
             false,
         )));
     }
-    let (actor, username) = (viewer.actor.clone(), viewer.user.username.clone());
-    let result = blocking(move || {
-        svc.check_password(&username, &form.current)
-            .map_err(|_| ValidationError::new("current", "The current password is wrong"))?;
-        svc.update_user(
-            &actor,
-            &actor.user_id,
-            crate::service::UserChange { password: Some(form.password), ..Default::default() },
-        )
-    })
-    .await;
-    match result {
-        Ok(_) => Ok(redirect("/account?changed")),
-        Err(WebError::Service(Error::Validation(e))) => Ok(html(account_page(&viewer, Some(&e), false))),
+    let actor = viewer.actor.clone();
+    let change = crate::service::UserChange {
+        password: Some(form.password),
+        current_password: Some(form.current),
+        ..Default::default()
+    };
+    match blocking(move || svc.update_user(&actor, &actor.user_id, change)).await {
+        Ok(user) => {
+            // Every other session of the user has ended with the old password; this one goes on.
+            sessions.rebind(&req, &user);
+            Ok(redirect("/account?changed"))
+        }
+        Err(WebError::Service(Error::Validation(mut e))) => {
+            if e.field.as_deref() == Some("current_password") {
+                e.field = Some("current".into());
+            }
+            Ok(html(account_page(&viewer, Some(&e), false)))
+        }
         Err(e) => Err(e),
     }
 }

@@ -17,7 +17,7 @@ use actix_web::http::header;
 use actix_web::web::{self, get, post};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
 
-use crate::domain::auth::User;
+use crate::domain::auth::{User, credential_fingerprint};
 use crate::service::{self, Actor, Service};
 use session::Sessions;
 
@@ -28,6 +28,8 @@ pub struct ServerInfo {
     pub metrics_token: Option<String>,
     /// `/metrics` answers only these networks, when set.
     pub metrics_allow: Vec<ipnet::IpNet>,
+    /// Proxies whose X-Forwarded-For is believed (`client_ip`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -107,7 +109,8 @@ impl FromRequest for Viewer {
             let user_id = session.user_id.clone();
             let user =
                 web::block(move || service.user_by_id(&user_id)).await.map_err(|_| login())?.map_err(|_| login())?;
-            if user.disabled {
+            if user.disabled || session.credential != credential_fingerprint(&user.password_hash) {
+                sessions.end(&req);
                 return Err(login());
             }
             Ok(Viewer { actor: Actor::user(&user, "console"), user, csrf: session.csrf })

@@ -1,14 +1,15 @@
 //! Console sessions: an opaque id in an HttpOnly, SameSite=Strict cookie, a CSRF token per
-//! session, idle expiry, and a brake on repeated failed sign-ins.
+//! session, idle expiry, and an end when the user's password changes. (Failed sign-ins are
+//! limited by the service, which runs them.)
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite};
 
+use crate::domain::auth::{User, credential_fingerprint};
 use crate::domain::random_string;
 
 pub const COOKIE: &str = "nsbox_session";
@@ -19,29 +20,31 @@ pub const LOGIN_COOKIE: &str = "nsbox_login";
 pub struct Session {
     pub user_id: String,
     pub csrf: String,
+    /// The user's password hash as it was at sign-in (`credential_fingerprint`): the session
+    /// ends when the password changes, whoever changed it and however.
+    pub credential: [u8; 16],
     last_seen: Instant,
 }
 
 pub struct Sessions {
     idle: Duration,
     sessions: Mutex<HashMap<String, Session>>,
-    failures: Mutex<HashMap<IpAddr, (Instant, u32)>>,
 }
-
-/// Failed sign-ins from one address within this window count together.
-const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
-/// After this many, the address is refused until the window passes.
-const MAX_FAILURES: u32 = 10;
 
 impl Sessions {
     pub fn new(idle: Duration) -> Self {
-        Self { idle, sessions: Mutex::default(), failures: Mutex::default() }
+        Self { idle, sessions: Mutex::default() }
     }
 
     /// Starts a session; returns its id.
-    pub fn create(&self, user_id: &str) -> String {
+    pub fn create(&self, user: &User) -> String {
         let id = random_string(40);
-        let session = Session { user_id: user_id.to_string(), csrf: random_string(32), last_seen: Instant::now() };
+        let session = Session {
+            user_id: user.id.clone(),
+            csrf: random_string(32),
+            credential: credential_fingerprint(&user.password_hash),
+            last_seen: Instant::now(),
+        };
         let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         sessions.retain(|_, s| s.last_seen.elapsed() < self.idle);
         sessions.insert(id.clone(), session);
@@ -71,37 +74,18 @@ impl Sessions {
         }
     }
 
+    /// Keeps the request's session alive across its own user's password change.
+    pub fn rebind(&self, req: &HttpRequest, user: &User) {
+        if let Some(cookie) = req.cookie(COOKIE)
+            && let Some(session) = self.sessions.lock().unwrap_or_else(|p| p.into_inner()).get_mut(cookie.value())
+        {
+            session.credential = credential_fingerprint(&user.password_hash);
+        }
+    }
+
     /// Ends every session of a user (disabled, deleted, password changed by an admin).
     pub fn end_user(&self, user_id: &str) {
         self.sessions.lock().unwrap_or_else(|p| p.into_inner()).retain(|_, s| s.user_id != user_id);
-    }
-
-    /// How long to hold a sign-in attempt from `ip` back, or None if it is refused outright.
-    pub fn sign_in_delay(&self, ip: IpAddr) -> Option<Duration> {
-        let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        match failures.get(&ip) {
-            Some((since, count)) if since.elapsed() < FAILURE_WINDOW => {
-                if *count >= MAX_FAILURES {
-                    None
-                } else {
-                    Some(Duration::from_millis(250 * u64::from(*count)))
-                }
-            }
-            _ => Some(Duration::ZERO),
-        }
-    }
-
-    pub fn sign_in_failed(&self, ip: IpAddr) {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = failures.entry(ip).or_insert((Instant::now(), 0));
-        if entry.0.elapsed() >= FAILURE_WINDOW {
-            *entry = (Instant::now(), 0);
-        }
-        entry.1 += 1;
-    }
-
-    pub fn sign_in_succeeded(&self, ip: IpAddr) {
-        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(&ip);
     }
 }
 
