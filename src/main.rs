@@ -36,7 +36,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the API and the nameserver
-    Serve(ServeConfig),
+    Serve(Box<ServeConfig>),
     /// Manage users (offline: the server must not be running)
     #[command(subcommand)]
     User(UserCommand),
@@ -166,7 +166,7 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     match cli.command {
-        Command::Serve(config) => serve(&cli.data, config),
+        Command::Serve(config) => serve(&cli.data, *config),
         Command::User(command) => user(&cli.data, command),
         Command::Token(command) => token(&cli.data, command),
         Command::Tsig(command) => tsig(&cli.data, command),

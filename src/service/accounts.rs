@@ -275,15 +275,16 @@ impl Service {
         if label.is_empty() || label.len() > 100 {
             return Err(ValidationError::new("name", "A token needs a name of 1-100 characters").into());
         }
-        let mut scopes = if new.scopes.is_empty() {
-            Scope::ALL.into_iter().filter(|s| actor.may_grant(*s)).collect()
-        } else {
-            new.scopes
-        };
+        let owner = self.store.read(|r| Ok::<_, Error>(r.user(&user_id)?))?.ok_or(Error::NotFound("User"))?;
+        let usable = |s: &Scope| actor.may_grant(*s) && (*s != Scope::Admin || owner.admin);
+        let mut scopes = if new.scopes.is_empty() { Scope::ALL.into_iter().filter(usable).collect() } else { new.scopes };
         scopes.sort_by_key(|s| Scope::ALL.iter().position(|x| x == s));
         scopes.dedup();
         if let Some(missing) = scopes.iter().find(|s| !actor.may_grant(**s)) {
             return Err(Error::Forbidden(format!("Token lacks {missing} permission, so it cannot grant it")));
+        }
+        if scopes.contains(&Scope::Admin) && !owner.admin {
+            return Err(ValidationError::new("scopes", "Only an admin user's token can hold the admin scope").into());
         }
         let mut zones = new
             .zones

@@ -4,97 +4,14 @@
 //! survives a kill.
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::dig::dig;
+use crate::process::{Served, nsbox, offline_token, run};
 use crate::support::Server;
-
-fn nsbox(data: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nsbox"));
-    cmd.arg("--data").arg(data).env_remove("NSBOX_PASSWORD").env_remove("NSBOX_ADMIN_PASSWORD");
-    cmd
-}
-
-fn run(cmd: &mut Command) -> (bool, String) {
-    let out = cmd.output().expect("run nsbox");
-    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
-}
-
-/// A user and a token made offline, before any server runs.
-fn offline_token(data: &Path) -> String {
-    let (ok, out) = run(nsbox(data).args(["user", "add", "ops"]));
-    assert!(ok, "{out}");
-    let out = nsbox(data).args(["token", "create", "--user", "ops", "--name", "t"]).output().unwrap();
-    assert!(out.status.success());
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-/// `nsbox serve` as its own process, killed outright when dropped.
-struct Served {
-    child: Child,
-    base: String,
-    token: String,
-}
-
-impl Served {
-    fn start(data: &Path, token: &str) -> Served {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).unwrap().port();
-        let child = nsbox(data)
-            .args(["serve", "--http", &format!("127.0.0.1:{port}"), "--dns", "127.0.0.1:0"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let base = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while ureq::get(&format!("{base}/healthz")).call().is_err() {
-            assert!(Instant::now() < deadline, "the server did not come up");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Served { child, base, token: token.to_string() }
-    }
-
-    /// The status and body of an API call.
-    fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-        let req = ureq::request(method, &format!("{}{path}", self.base))
-            .set("Authorization", &format!("Bearer {}", self.token));
-        let res = match body {
-            Some(body) => req.send_json(body),
-            None => req.call(),
-        };
-        match res {
-            Ok(r) | Err(ureq::Error::Status(_, r)) => (r.status(), r.into_json().unwrap_or(Value::Null)),
-            Err(e) => panic!("{method} {path}: {e}"),
-        }
-    }
-
-    fn add_records(&self, zone: &str, from: usize, to: usize) {
-        for i in from..to {
-            let body = json!({"type": "A", "name": format!("h{i}"), "content": "192.0.2.7"});
-            assert_eq!(self.call("POST", &format!("/api/v1/domains/{zone}/dns"), Some(body)).0, 201);
-        }
-    }
-
-    fn record_count(&self, zone: &str) -> Value {
-        self.call("GET", &format!("/api/v1/domains/{zone}/dns"), None).1["total"].clone()
-    }
-
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A server killed outright (SIGKILL: no shutdown) keeps every create it answered. This shows
 /// that a restart reads the process's writes, not that they were flushed: the page cache

@@ -12,6 +12,8 @@ mod dns;
 mod durability;
 mod metrics;
 mod openapi;
+mod process;
+mod security;
 mod support;
 mod transfer;
 mod update;

@@ -85,7 +85,7 @@ impl<'a> Browser<'a> {
 }
 
 /// A user created through the admin API, with a password.
-fn user(s: &Server, name: &str) -> String {
+pub fn user(s: &Server, name: &str) -> String {
     let password = format!("{name}-password-1");
     let r = s.post("/api/v1/users", &s.admin_token, serde_json::json!({"username": name, "password": password}));
     assert_eq!(r.status, 201, "{}", r.text);

@@ -91,7 +91,11 @@ pub struct TokenList {
 /// The caller as the API sees it.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Me<'a> {
+    /// The user's id (usr_…), for changing one's own password.
+    id: &'a str,
     username: &'a str,
+    /// Whether this token may administer the server (an admin user's token with the admin
+    /// scope and no zone limit).
     admin: bool,
     /// The token's id (tok_…).
     token: &'a str,
@@ -108,6 +112,7 @@ pub struct Me<'a> {
 )]
 pub async fn me(caller: Caller) -> HttpResponse {
     HttpResponse::Ok().json(Me {
+        id: &caller.user_id,
         username: &caller.username,
         admin: caller.admin,
         token: &caller.via,
