@@ -42,7 +42,10 @@ impl Listeners {
 pub fn open_service(data: &Path, config: &ServeConfig) -> anyhow::Result<Arc<Service>> {
     let store = Store::open(data, config.cache_mib << 20)?;
     let catalog = Arc::new(dns::Catalog::new(config.dns_settings()));
-    Ok(Arc::new(Service::new(store, config.limits(), catalog)?))
+    let service = Service::new(store, config.limits(), catalog)?
+        .allow_notify_to(config.allow_notify_to.clone())
+        .with_quotas(config.quotas());
+    Ok(Arc::new(service))
 }
 
 /// A running nsbox.

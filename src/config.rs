@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use crate::service::Limits;
+use crate::service::{Limits, Quotas};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct ServeConfig {
@@ -25,6 +25,10 @@ pub struct ServeConfig {
     /// Secondary to send NOTIFY to after every change, HOST:PORT (repeatable)
     #[arg(long = "notify", env = "NSBOX_NOTIFY", value_delimiter = ',')]
     pub notify: Vec<SocketAddr>,
+    /// Networks a user may have their zones' NOTIFY sent to (repeatable; default: none, so
+    /// only admins set per-zone NOTIFY targets)
+    #[arg(long = "allow-notify-to", env = "NSBOX_ALLOW_NOTIFY_TO", value_delimiter = ',')]
+    pub allow_notify_to: Vec<ipnet::IpNet>,
     /// DNS worker threads, each with its own UDP receive loop (one is fastest on two cores: see BENCHMARKS.md)
     #[arg(long, env = "NSBOX_DNS_THREADS", default_value_t = 1)]
     pub dns_threads: usize,
@@ -53,6 +57,12 @@ pub struct ServeConfig {
     /// HTTP worker threads
     #[arg(long, env = "NSBOX_HTTP_WORKERS", default_value_t = 2)]
     pub http_workers: usize,
+    /// Zones one user may hold (admins: no limit)
+    #[arg(long, env = "NSBOX_MAX_ZONES_PER_USER", default_value_t = Quotas::default().zones_per_user)]
+    pub max_zones_per_user: u64,
+    /// Records one user may hold over all their zones (admins: no limit)
+    #[arg(long, env = "NSBOX_MAX_RECORDS_PER_USER", default_value_t = Quotas::default().records_per_user)]
+    pub max_records_per_user: u64,
     /// Per-token record reads per minute
     #[arg(long, env = "NSBOX_RATE_READ", default_value_t = Limits::default().read)]
     pub rate_read: u32,
@@ -80,6 +90,10 @@ impl ServeConfig {
         }
     }
 
+    pub fn quotas(&self) -> Quotas {
+        Quotas { zones_per_user: self.max_zones_per_user, records_per_user: self.max_records_per_user }
+    }
+
     pub fn limits(&self) -> Limits {
         Limits {
             read: self.rate_read,
@@ -101,6 +115,7 @@ impl Default for ServeConfig {
             hostmaster: None,
             allow_transfer: Vec::new(),
             notify: Vec::new(),
+            allow_notify_to: Vec::new(),
             dns_threads: 1,
             http_workers: 2,
             session_idle: 12 * 3600,
@@ -110,6 +125,8 @@ impl Default for ServeConfig {
             metrics_token: None,
             metrics_allow: Vec::new(),
             trusted_proxies: Vec::new(),
+            max_zones_per_user: Quotas::default().zones_per_user,
+            max_records_per_user: Quotas::default().records_per_user,
             rate_read: limits.read,
             rate_create: limits.create,
             rate_update: limits.update,

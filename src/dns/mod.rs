@@ -54,6 +54,8 @@ pub struct Catalog {
     zones: ArcSwap<ZoneSet>,
     pub metrics: Arc<crate::metrics::Metrics>,
     tsig_keys: ArcSwap<Vec<Arc<tsig::Key>>>,
+    /// Signed updates already applied, so none is applied twice.
+    pub replays: tsig::Replays,
     settings: Settings,
     notifier: notify::Notifier,
 }
@@ -64,6 +66,7 @@ impl Catalog {
         Self {
             zones: ArcSwap::from_pointee(ZoneSet::default()),
             tsig_keys: ArcSwap::from_pointee(Vec::new()),
+            replays: tsig::Replays::default(),
             notifier: notify::Notifier::new(settings.notify.clone(), metrics.clone()),
             metrics,
             settings,

@@ -51,7 +51,9 @@ pub fn check(request: &Request, catalog: &super::Catalog) -> Verdict {
     let Some(tsig) = request.signature.as_deref() else { return Verdict::Unsigned };
     let keys = catalog.tsig_keys();
     let (id, now) = (request.metadata.id, now());
-    let Some(key) = keys.iter().find(|k| k.signer.signer_name() == &tsig.name) else {
+    // A key is its name and its algorithm (RFC 8945 §5.2.1): another algorithm is BADKEY.
+    let known = |k: &&Arc<Key>| k.signer.signer_name() == &tsig.name && k.signer.algorithm() == &tsig.data.algorithm;
+    let Some(key) = keys.iter().find(known) else {
         return Verdict::Invalid(Some(TSigResponseContext::unknown_key(id, now, tsig.name.clone())));
     };
     let Ok((_, _, valid_time)) = key.signer.verify_message_byte(request.as_slice(), None, true) else {
@@ -76,6 +78,11 @@ pub struct Signing {
 }
 
 impl Signing {
+    /// The MAC of the request this answers.
+    pub fn request_mac(&self) -> &[u8] {
+        &self.previous_mac
+    }
+
     /// The TSIG record for one encoded message (without its own TSIG).
     pub fn sign(&mut self, message: &[u8]) -> Option<Box<Record<TSIG>>> {
         let record = if self.first {
@@ -96,6 +103,23 @@ impl Signing {
         self.first = false;
         self.previous_mac = record.data.mac.clone();
         Some(record)
+    }
+}
+
+/// The MACs of signed updates seen within the time a signature is valid: a captured update
+/// sent again (within the fudge, its time still passes) is refused instead of applied twice.
+#[derive(Default)]
+pub struct Replays(std::sync::Mutex<std::collections::HashMap<Vec<u8>, u64>>);
+
+impl Replays {
+    /// Whether `mac` is new; remembers it either way.
+    pub fn first_use(&self, mac: &[u8]) -> bool {
+        let now = now();
+        let mut seen = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if seen.len() > 10_000 {
+            seen.retain(|_, at| now.saturating_sub(*at) <= 2 * u64::from(FUDGE));
+        }
+        seen.insert(mac.to_vec(), now).is_none_or(|at| now.saturating_sub(at) > 2 * u64::from(FUDGE))
     }
 }
 

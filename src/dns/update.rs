@@ -22,6 +22,10 @@ pub async fn respond<R: ResponseHandler>(
     let mut signing = None;
     let key = match tsig::check(request, catalog) {
         tsig::Verdict::Valid { key, signing: s } => {
+            if !catalog.replays.first_use(s.request_mac()) {
+                *answered = ResponseCode::NotAuth;
+                return send_tsig_error(request, &mut response, None).await;
+            }
             signing = Some(s);
             Some(key)
         }

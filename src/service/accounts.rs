@@ -277,7 +277,8 @@ impl Service {
         }
         let owner = self.store.read(|r| Ok::<_, Error>(r.user(&user_id)?))?.ok_or(Error::NotFound("User"))?;
         let usable = |s: &Scope| actor.may_grant(*s) && (*s != Scope::Admin || owner.admin);
-        let mut scopes = if new.scopes.is_empty() { Scope::ALL.into_iter().filter(usable).collect() } else { new.scopes };
+        let mut scopes =
+            if new.scopes.is_empty() { Scope::ALL.into_iter().filter(usable).collect() } else { new.scopes };
         scopes.sort_by_key(|s| Scope::ALL.iter().position(|x| x == s));
         scopes.dedup();
         if let Some(missing) = scopes.iter().find(|s| !actor.may_grant(**s)) {

@@ -5,6 +5,7 @@
 mod accounts;
 mod guard;
 mod history;
+mod quota;
 mod ratelimit;
 mod records;
 pub mod templates;
@@ -23,6 +24,7 @@ use crate::domain::{ValidationError, now_precise};
 use crate::store::{AuditEntry, Author, JournalEntry, Read, Store, StoreError, Txn};
 
 pub use accounts::{NewToken, UserChange};
+pub use quota::Quotas;
 pub use ratelimit::{Bucket, Limits, RateLimiter, RateStatus};
 pub use records::{BulkError, RecordChange};
 pub use update::{Prerequisite, UpdateFailure, UpdateOp};
@@ -133,6 +135,13 @@ pub struct Service {
     guard: guard::AuthGuard,
     pub limiter: RateLimiter,
     templates: templates::Library,
+    /// Where a user may have a zone's NOTIFY sent (admins anywhere): a stranger's zone must
+    /// not make this server send packets to any host and port they name.
+    notify_to: Vec<ipnet::IpNet>,
+    quotas: Quotas,
+    usage: quota::Usage,
+    /// One zone-file import at a time: each holds its whole file and parse in memory.
+    imports: std::sync::Mutex<()>,
 }
 
 impl Service {
@@ -145,7 +154,22 @@ impl Service {
             guard: guard::AuthGuard::default(),
             limiter: RateLimiter::new(limits),
             templates: templates::Library::embedded()?,
+            notify_to: Vec::new(),
+            quotas: Quotas::default(),
+            usage: quota::Usage::default(),
+            imports: std::sync::Mutex::new(()),
         })
+    }
+
+    pub fn with_quotas(mut self, quotas: Quotas) -> Self {
+        self.quotas = quotas;
+        self
+    }
+
+    /// Lets users send their zones' NOTIFY to these networks.
+    pub fn allow_notify_to(mut self, networks: Vec<ipnet::IpNet>) -> Self {
+        self.notify_to = networks;
+        self
     }
 
     pub fn templates(&self) -> &[templates::Template] {
@@ -221,6 +245,8 @@ impl Service {
             if diff.removed.is_empty() && diff.added.is_empty() {
                 return Ok((value, None));
             }
+            let net_added = diff.added.len().saturating_sub(diff.removed.len()) as u64;
+            self.usage.check_records(&self.quotas, actor, net_added, || Ok(txn.zones()?))?;
             let from_serial = zone.serial;
             zone.serial = zone::next_serial(zone.serial, zone::today());
             zone.record_count = (zone.record_count + diff.added.len() as u64).saturating_sub(diff.removed.len() as u64);
@@ -243,10 +269,11 @@ impl Service {
             txn.append_journal(&zone.id, &entry)?;
             Ok((value, Some((zone, entry))))
         })?;
-        if let Some((zone, entry)) = committed
-            && !self.catalog.apply(&zone, entry.from_serial, &entry.removed, &entry.added)
-        {
-            self.publish(zone_id)?;
+        if let Some((zone, entry)) = committed {
+            self.usage.changed(&zone.owner, entry.added.len(), entry.removed.len());
+            if !self.catalog.apply(&zone, entry.from_serial, &entry.removed, &entry.added) {
+                self.publish(zone_id)?;
+            }
         }
         Ok(value)
     }

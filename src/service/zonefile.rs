@@ -58,6 +58,7 @@ impl Service {
             actor.require(Scope::Delete)?;
         }
         let domain = self.store.read(|r| self.visible_zone(r, actor, zone_id))?.domain;
+        let _one_at_a_time = self.imports.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let (parsed, mut refused) = zonefile::parse_zone(text, &domain);
         // The file's records by owner name, so each rule check looks at one name only.
         let mut by_name: HashMap<String, Vec<RecordData>> = HashMap::new();

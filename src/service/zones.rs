@@ -1,7 +1,7 @@
 //! Zones: list, read, create, delete.
 
 use super::history::record_change;
-use super::{Actor, Error, Result, Service, audit};
+use super::{Actor, Error, Result, Service, audit, quota};
 use crate::domain::auth::Scope;
 use crate::domain::record::Record;
 use crate::domain::zone::{SoaTimers, Zone, ZoneSettings, next_serial, today};
@@ -54,13 +54,13 @@ impl Service {
         let zone = self.store.write(|txn| {
             // A zone inside or above another user's zone would let one user answer for
             // another's names: refused with the same words as an existing zone, so nothing leaks.
-            let taken = txn
-                .zones()?
-                .iter()
-                .any(|z| z.domain == domain || (z.owner != actor.user_id && overlaps(&z.domain, &domain)));
+            let zones = txn.zones()?;
+            let taken =
+                zones.iter().any(|z| z.domain == domain || (z.owner != actor.user_id && overlaps(&z.domain, &domain)));
             if taken {
                 return Err(Error::Validation(ValidationError::new("domain", format!("Zone {domain} already exists"))));
             }
+            quota::check_zones(&self.quotas, actor, &zones)?;
             let at = now();
             let zone = Zone {
                 id: new_id("dom_"),
@@ -89,6 +89,13 @@ impl Service {
             let before = self.visible_zone(txn, actor, zone_id)?;
             let mut zone = before.clone();
             settings.apply(&mut zone)?;
+            let outside = zone.notify.iter().find(|t| !self.notify_to.iter().any(|net| net.contains(&t.ip())));
+            if let Some(target) = outside.filter(|_| !actor.admin && zone.notify != before.notify) {
+                return Err(Error::Validation(ValidationError::new(
+                    "notify",
+                    format!("{target} is outside the networks this server sends NOTIFY to (--allow-notify-to)"),
+                )));
+            }
             if zone == before {
                 return Ok::<_, Error>(zone);
             }
@@ -133,6 +140,7 @@ impl Service {
             Ok::<_, Error>(zone)
         })?;
         self.catalog.remove(&zone.domain);
+        self.usage.changed(&zone.owner, 0, zone.record_count as usize);
         Ok(())
     }
 }

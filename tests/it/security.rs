@@ -213,3 +213,105 @@ fn sign_in(base: &str, username: &str, password: &str) -> u16 {
         Err(_) => 0,
     }
 }
+
+/// A captured signed UPDATE sent again is refused, not applied twice; a key named with
+/// another algorithm is an unknown key (BADKEY), not a bad signature.
+#[test]
+fn signed_updates_cannot_be_replayed_and_a_wrong_algorithm_is_badkey() {
+    let s = Server::start();
+    let t = s.user_token("replay", &[], &[]);
+    s.zone(&t, "example.com");
+    let r = s.post("/api/v1/tsig-keys", &s.admin_token, json!({"name": "rp.example.com", "algorithm": "hmac-sha256"}));
+    let secret = r.body["secret"].as_str().unwrap();
+    let script = r#"
+import sys, socket, dns.update, dns.query, dns.tsigkeyring, dns.tsig
+port, secret = int(sys.argv[1]), sys.argv[2]
+def update(algorithm, build):
+    keyring = dns.tsigkeyring.from_text({"rp.example.com.": (algorithm, secret)})
+    u = dns.update.UpdateMessage("example.com", keyring=keyring, keyalgorithm=algorithm)
+    build(u)
+    return u
+def raw(wire):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(5)
+    s.sendto(wire, ("127.0.0.1", port))
+    return s.recv(65535)[3] & 0x0F
+add = update(dns.tsig.HMAC_SHA256, lambda u: u.add("once", 300, "TXT", "once")).to_wire()
+print(raw(add))
+print(raw(update(dns.tsig.HMAC_SHA256, lambda u: u.delete("once")).to_wire()))
+print(raw(add))
+try:
+    dns.query.udp(update(dns.tsig.HMAC_SHA512, lambda u: u.add("x", 300, "A", "192.0.2.1")), "127.0.0.1", port=port, timeout=5)
+    print("accepted")
+except dns.tsig.PeerBadKey:
+    print("BADKEY")
+except Exception as e:
+    print(type(e).__name__)
+"#;
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(s.dns.port().to_string())
+        .arg(secret)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(text.lines().collect::<Vec<_>>(), ["0", "0", "9", "BADKEY"], "NOERROR, NOERROR, NOTAUTH, BADKEY");
+    assert_eq!(crate::dig::dig(s.dns, &["once.example.com", "TXT"]).status, "NXDOMAIN", "the replay changed nothing");
+}
+
+/// A user's zone sends NOTIFY only to networks the operator allows; an admin's anywhere.
+#[test]
+fn users_point_notify_only_at_allowed_networks() {
+    let config = nsbox::config::ServeConfig {
+        allow_notify_to: vec!["192.0.2.0/24".parse().unwrap()],
+        ..nsbox::config::ServeConfig::default()
+    };
+    let s = Server::start_with(config);
+    let t = s.user_token("notifier", &[], &[]);
+    let z = s.zone(&t, "notify.example");
+    let settings = |target: &str| json!({"notify": [target]});
+    let path = format!("/api/v1/dns-zones/{z}");
+    let refused = s.send("PATCH", &path, &t, settings("203.0.113.9:9999"));
+    refused.error(400, "validation_error");
+    assert_eq!(refused.body["field"], "notify");
+    assert_eq!(s.send("PATCH", &path, &t, settings("192.0.2.53:53")).status, 200);
+}
+
+/// Quotas hold whichever way records come in: one at a time, bulk, or a zone file.
+#[test]
+fn record_and_zone_quotas_cover_every_way_in() {
+    let config = nsbox::config::ServeConfig {
+        max_zones_per_user: 2,
+        max_records_per_user: 5,
+        ..nsbox::config::ServeConfig::default()
+    };
+    let s = Server::start_with(config);
+    let t = s.user_token("quota", &[], &[]);
+    let z = s.zone(&t, "q1.example");
+    s.zone(&t, "q2.example");
+    s.post("/api/v1/dns-zones/", &t, json!({"domain": "q3.example"})).error(403, "forbidden");
+    for i in 0..4 {
+        let r = s.post(
+            &format!("/api/v1/domains/{z}/dns"),
+            &t,
+            json!({"type": "A", "name": format!("h{i}"), "content": "192.0.2.1"}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let bulk = json!({"records": [{"type": "A", "name": "b1", "content": "192.0.2.1"}, {"type": "A", "name": "b2", "content": "192.0.2.1"}]});
+    let r = s.post(&format!("/api/v1/domains/{z}/dns/bulk"), &t, bulk);
+    assert!(r.status == 403 || r.text.contains("quota"), "bulk past the quota: {}", r.text);
+    let file = "f1 300 IN A 192.0.2.1\nf2 300 IN A 192.0.2.2\n";
+    let r =
+        s.request_as("POST", &format!("/api/v1/dns-zones/{z}/import"), Some(&t), Some(("text/dns", file.as_bytes())));
+    assert_eq!(r.status, 403, "a zone file past the quota: {}", r.text);
+    assert_eq!(s.get(&format!("/api/v1/domains/{z}/dns"), &t).body["total"], 4, "nothing written past the quota");
+    let one =
+        s.post(&format!("/api/v1/domains/{z}/dns"), &t, json!({"type": "A", "name": "last", "content": "192.0.2.1"}));
+    assert_eq!(one.status, 201, "the fifth fits: {}", one.text);
+    let over =
+        s.post(&format!("/api/v1/domains/{z}/dns"), &t, json!({"type": "A", "name": "over", "content": "192.0.2.1"}));
+    over.error(403, "forbidden");
+}

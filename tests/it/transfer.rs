@@ -173,7 +173,12 @@ fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
 
 #[test]
 fn bind_secondary_follows_by_notify_and_ixfr() {
-    let s = Server::start();
+    // The operator lets users send NOTIFY to secondaries on this machine.
+    let config = nsbox::config::ServeConfig {
+        allow_notify_to: vec!["127.0.0.0/8".parse().unwrap()],
+        ..nsbox::config::ServeConfig::default()
+    };
+    let s = Server::start_with(config);
     let t = s.user_token("bind", &[], &[]);
     let z = s.zone(&t, "example.com");
     s.post(&format!("/api/v1/domains/{z}/dns"), &t, json!({"type": "A", "name": "www", "content": "192.0.2.1"}));
