@@ -16,8 +16,11 @@ PEERS=${PEERS:-$ROOT/../shared/peers}
 HTTP_PORT=${HTTP_PORT:-28080}
 DNS_PORT=${DNS_PORT:-25399}
 cd "$ROOT"
-cargo build --release --quiet
-BIN=$ROOT/target/release/nsbox
+# BIN=/path/to/another/nsbox measures that build instead (an older commit, for "before").
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --quiet
+  BIN=$ROOT/target/release/nsbox
+fi
 WORK=$(mktemp -d /tmp/nsbox-bench.XXXXXX)
 PID=""
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
@@ -56,6 +59,12 @@ case "${1:-api}" in
       --header "Authorization: Bearer $TOKEN" --header "Content-Type: application/json" \
       --body '{"type":"A","name":"{fqdn}","ttl":60,"content":"{ip}"}' > "$WORK/nsbox.args"
     bash "$PEERS/api-peers.sh" --target "nsbox=@$WORK/nsbox.args" "${@:2}"
+    ;;
+  floods)  # peak RSS under parallel bad sign-ins, bad secrets and maximum-size imports
+    for flood in secrets sign-ins imports; do  # each on a fresh server: the peak is per flood
+      start
+      python3 bench/floods.py --port "$HTTP_PORT" --token "$TOKEN" --pid "$PID" --flood "$flood"
+    done
     ;;
   commit)
     cargo run --release --quiet --example commit_cost

@@ -15,8 +15,10 @@ use api::{admin, pocket, vps};
 
 /// Largest request body accepted (a bulk request of 1000 records fits comfortably).
 pub const MAX_BODY: usize = 1 << 20;
-/// Largest zone file accepted for import (a 50,000-record zone is about 1.5 MiB).
-pub const MAX_ZONE_FILE: usize = 64 << 20;
+/// Largest zone file accepted for import (a 50,000-record zone is about 1.5 MiB). An import
+/// holds its file and parse in memory, about 16 times the file's size, and imports run one at
+/// a time: this bounds what uploads can make the server hold (BENCHMARKS.md, floods).
+pub const MAX_ZONE_FILE: usize = 16 << 20;
 
 pub fn routes(cfg: &mut aweb::ServiceConfig) {
     // actix tries routes in order, one regex match per pattern with a `{…}` segment: the API
