@@ -86,13 +86,13 @@ fn crash_trials(crash: Crash, trials: usize, seed: u64) {
 
 #[test]
 fn every_acknowledged_commit_survives_a_kill() {
-    crash_trials(Crash::Kill, 400, 1);
+    crash_trials(Crash::Kill, 1_000, 1);
 }
 
 #[test]
 fn every_acknowledged_commit_survives_power_loss_with_torn_writes() {
     for seed in 0..3 {
-        crash_trials(Crash::PowerLoss, 400, 100 + seed);
+        crash_trials(Crash::PowerLoss, 800, 100 + seed);
     }
 }
 

@@ -315,3 +315,34 @@ fn record_and_zone_quotas_cover_every_way_in() {
         s.post(&format!("/api/v1/domains/{z}/dns"), &t, json!({"type": "A", "name": "over", "content": "192.0.2.1"}));
     over.error(403, "forbidden");
 }
+
+/// Behind a trusted proxy, sign-in limits count the address the proxy names, so one noisy
+/// client does not lock out the others; from anywhere else the header is not believed.
+#[test]
+fn sign_in_limits_count_the_client_a_trusted_proxy_names() {
+    let config = nsbox::config::ServeConfig {
+        trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
+        ..nsbox::config::ServeConfig::default()
+    };
+    let s = Server::start_with(config);
+    let attempt = |forwarded: &str, username: &str| {
+        let agent = ureq::AgentBuilder::new().redirects(0).build();
+        let form = agent.get(&format!("{}/login", s.base)).call().unwrap();
+        let cookie = form.header("set-cookie").and_then(|c| c.split(';').next()).unwrap_or_default().to_string();
+        let body = form.into_string().unwrap();
+        let csrf = body.split("name=\"csrf\" value=\"").nth(1).and_then(|r| r.split('"').next()).unwrap().to_string();
+        let fields = [("username", username), ("password", "wrong-password"), ("csrf", &csrf), ("next", "/")];
+        let req = agent.post(&format!("{}/login", s.base)).set("Cookie", &cookie).set("X-Forwarded-For", forwarded);
+        match req.send_form(&fields) {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r.status(),
+            Err(e) => panic!("{e}"),
+        }
+    };
+    // Unknown users, one each, so only the per-address limit (20) applies.
+    for n in 0..20 {
+        assert_eq!(attempt("198.51.100.1", &format!("nobody{n}")), 401);
+    }
+    assert_eq!(attempt("198.51.100.1", "nobody-more"), 429, "the noisy client is held back");
+    assert_eq!(attempt("198.51.100.2", "someone"), 401, "another client behind the proxy is not");
+    assert_eq!(attempt("203.0.113.7, 198.51.100.1", "x"), 429, "the nearest untrusted hop counts");
+}
