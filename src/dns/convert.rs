@@ -1,13 +1,22 @@
-//! Domain records → wire records. The only place that knows how canonical content maps onto
-//! RDATA (TXT split into 255-byte strings, CAA as its wire form).
+//! Domain records → hickory's wire records.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, NS, NULL, PTR, SRV, TXT};
+use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, NS, NULL, PTR, SRV};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
+use hickory_proto::serialize::binary::{BinEncodable, BinEncoder};
 
 use crate::domain::name;
-use crate::domain::record::{RecordData, RecordType as Type};
+use crate::domain::record::{self, RecordData, RecordType as Type};
+
+/// The RDATA of a wire record as bytes, names uncompressed (as `domain::rdata` reads them).
+pub fn rdata_bytes(rdata: &RData) -> Option<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let mut encoder = BinEncoder::new(&mut bytes);
+    encoder.set_canonical_form(true);
+    rdata.emit(&mut encoder).ok()?;
+    Some(bytes)
+}
 
 /// An absolute name from our stored form (no trailing dot; `.` is the root).
 pub fn absolute_name(text: &str) -> Option<Name> {
@@ -18,7 +27,9 @@ pub fn absolute_name(text: &str) -> Option<Name> {
 }
 
 /// The wire record of a stored record of `zone`; None only for data the validator would
-/// never have let in.
+/// never have let in. Types whose targets the lookup follows (CNAME chains, glue for NS, MX
+/// and SRV) and addresses stay typed for hickory; every other type goes out as the RDATA
+/// bytes its one definition in `domain::rdata` makes.
 pub fn to_wire(zone: &str, data: &RecordData) -> Option<Record> {
     let owner = absolute_name(&name::absolute(&data.name, zone))?;
     let rdata = match data.rtype {
@@ -34,20 +45,11 @@ pub fn to_wire(zone: &str, data: &RecordData) -> Option<Record> {
             let port = fields.next()?.parse().ok()?;
             RData::SRV(SRV::new(data.priority?, weight, port, absolute_name(fields.next()?)?))
         }
-        Type::TXT => RData::TXT(TXT::from_bytes(data.content.as_bytes().chunks(255).collect())),
-        Type::CAA => RData::Unknown { code: RecordType::CAA, rdata: NULL::with(caa_wire(&data.content)?) },
+        other => {
+            let wire = record::wire(data)?;
+            let rdata = if wire.is_empty() { NULL::new() } else { NULL::with(wire) };
+            RData::Unknown { code: RecordType::from(other.0), rdata }
+        }
     };
     Some(Record::from_rdata(owner, data.ttl, rdata))
-}
-
-/// `0 issue "letsencrypt.org"` → flags, tag length, tag, value (RFC 8659 §4.1).
-fn caa_wire(content: &str) -> Option<Vec<u8>> {
-    let mut parts = content.splitn(3, ' ');
-    let flags: u8 = parts.next()?.parse().ok()?;
-    let tag = parts.next()?;
-    let value = parts.next()?.trim_matches('"');
-    let mut wire = vec![flags, u8::try_from(tag.len()).ok()?];
-    wire.extend_from_slice(tag.as_bytes());
-    wire.extend_from_slice(value.as_bytes());
-    Some(wire)
 }

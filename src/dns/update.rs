@@ -8,6 +8,7 @@ use hickory_server::server::{Request, ResponseHandler, ResponseInfo};
 
 use super::handler::{send_sections, send_tsig_error};
 use super::{Catalog, tsig};
+use crate::domain::rdata;
 use crate::domain::record::{RecordInput, RecordType};
 use crate::service::{Prerequisite, Service, UpdateFailure, UpdateOp};
 
@@ -76,21 +77,18 @@ fn owner(record: &Record) -> String {
 
 /// Our type of a wire type; None for types nsbox does not hold (and ANY).
 fn our_type(t: WireType) -> Option<RecordType> {
-    t.to_string().parse().ok()
+    RecordType(u16::from(t)).to_string().parse().ok()
 }
 
-/// A wire record as the validator's input. Only added records keep their TTL: deletions and
-/// prerequisites carry TTL 0 (RFC 2136 §2.4, §2.5), which matches any.
+/// A wire record as the validator's input, its data printed by the type's one definition.
+/// Only added records keep their TTL: deletions and prerequisites carry TTL 0 (RFC 2136 §2.4,
+/// §2.5), which matches any.
 fn input(record: &Record, keep_ttl: bool) -> Result<RecordInput, UpdateFailure> {
     let rtype = our_type(record.record_type()).ok_or(UpdateFailure::Refused)?;
-    let content = match &record.data {
-        RData::TXT(txt) => txt.txt_data.iter().map(|s| String::from_utf8_lossy(s).into_owned()).collect::<String>(),
-        RData::SRV(srv) => format!("{} {} {} {}", srv.priority, srv.weight, srv.port, srv.target),
-        RData::MX(mx) => format!("{} {}", mx.preference, mx.exchange),
-        other => other.to_string(),
-    };
+    let bytes = super::convert::rdata_bytes(&record.data).ok_or(UpdateFailure::FormErr)?;
+    let content = rdata::print(rtype, &bytes, true).map_err(|_| UpdateFailure::FormErr)?;
     Ok(RecordInput {
-        rtype: Some(rtype.as_str().into()),
+        rtype: Some(rtype.to_string()),
         name: Some(format!("{}.", owner(record))),
         content: Some(content),
         ttl: keep_ttl.then_some(i64::from(record.ttl)),

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod name;
+pub mod rdata;
 pub mod record;
 pub mod tsig;
 pub mod zone;

@@ -1,12 +1,14 @@
 //! What a valid DNS record is. `validate_record` is the ONE validator: the API dialects, the
-//! console, the zone-file importer and dynamic UPDATE all call it.
+//! console, the zone-file importer and dynamic UPDATE all call it. The data of each type is
+//! defined once, in `rdata`; this adds what the vendor documents say of records (MX and SRV
+//! priority in a field of its own, TXT as plain text) and the rules between records.
 
-use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use super::rdata::{self, Names};
 use super::{ValidationError, name};
 
 pub const MIN_TTL: u32 = 60;
@@ -14,66 +16,7 @@ pub const MAX_TTL: u32 = 86_400;
 /// TXT data longer than 255 bytes goes on the wire as several strings; this bounds the whole.
 pub const MAX_TXT: usize = 4_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[allow(clippy::upper_case_acronyms)]
-pub enum RecordType {
-    A,
-    AAAA,
-    CNAME,
-    MX,
-    TXT,
-    SRV,
-    NS,
-    CAA,
-    PTR,
-}
-
-impl RecordType {
-    pub const ALL: [RecordType; 9] =
-        [Self::A, Self::AAAA, Self::CNAME, Self::MX, Self::TXT, Self::SRV, Self::NS, Self::CAA, Self::PTR];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::A => "A",
-            Self::AAAA => "AAAA",
-            Self::CNAME => "CNAME",
-            Self::MX => "MX",
-            Self::TXT => "TXT",
-            Self::SRV => "SRV",
-            Self::NS => "NS",
-            Self::CAA => "CAA",
-            Self::PTR => "PTR",
-        }
-    }
-
-    pub fn needs_priority(self) -> bool {
-        matches!(self, Self::MX | Self::SRV)
-    }
-
-    fn supported_list() -> String {
-        Self::ALL.map(Self::as_str).join(", ")
-    }
-}
-
-impl fmt::Display for RecordType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for RecordType {
-    type Err = ValidationError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let upper = s.trim().to_ascii_uppercase();
-        Self::ALL.into_iter().find(|t| t.as_str() == upper).ok_or_else(|| {
-            ValidationError::new(
-                "type",
-                format!("Unsupported record type '{s}'. Supported types: {}", Self::supported_list()),
-            )
-        })
-    }
-}
+pub use super::rdata::RecordType;
 
 /// A record as a client sent it, before validation. Fields are optional so that each missing
 /// one gets its own message; the dialects fill it from their own field names.
@@ -119,7 +62,7 @@ impl RecordData {
 
     pub fn to_input(&self) -> RecordInput {
         RecordInput {
-            rtype: Some(self.rtype.as_str().to_string()),
+            rtype: Some(self.rtype.to_string()),
             name: Some(self.name.clone()),
             content: Some(self.content.clone()),
             ttl: Some(i64::from(self.ttl)),
@@ -149,14 +92,27 @@ pub fn validate_record(zone: &str, input: &RecordInput, default_ttl: u32) -> Res
     if rtype == RecordType::CNAME && name == "@" {
         return Err(ValidationError::new("name", "CNAME records cannot be used for the root domain (@)"));
     }
+    // The generic form (`\# 4 0a000001`) of a known type is read as that type's data.
+    let typed;
+    let content = if content.trim_start().starts_with("\\#") && rtype.descriptor().is_some() {
+        typed = rdata::print(rtype, &parse_data(rtype, content)?, false).map_err(content_error)?;
+        typed.as_str()
+    } else {
+        content
+    };
     let (content, priority) = match rtype {
         RecordType::A => (parse_ip::<Ipv4Addr>(content, "IPv4")?, None),
         RecordType::AAAA => (parse_ip::<Ipv6Addr>(content, "IPv6")?, None),
-        RecordType::CNAME | RecordType::NS | RecordType::PTR => (name::parse_host(content, "content", false)?, None),
+        RecordType::CNAME | RecordType::NS | RecordType::PTR | RecordType::DNAME => {
+            (name::parse_host(content, "content", false)?, None)
+        }
         RecordType::MX => validate_mx(content, priority)?,
         RecordType::SRV => validate_srv(content, priority)?,
-        RecordType::TXT => (validate_txt(content)?, None),
-        RecordType::CAA => (validate_caa(content)?, None),
+        RecordType::TXT | RecordType::SPF => (validate_txt(rtype, content)?, None),
+        other => {
+            let wire = parse_data(other, content)?;
+            (rdata::print(other, &wire, false).map_err(content_error)?, None)
+        }
     };
     Ok(RecordData { rtype, name, content, ttl, priority })
 }
@@ -258,67 +214,89 @@ fn merge_priority(text: &str, field: Option<u16>) -> Result<u16, ValidationError
     }
 }
 
-/// TXT takes any printable text; a value pasted as quoted strings (`"v=spf1" " -all"`, as zone
-/// files and dig print it) is unquoted and joined.
-fn validate_txt(content: &str) -> Result<String, ValidationError> {
-    let text = unquote_strings(content.trim()).unwrap_or_else(|| content.to_string());
-    if text.len() > MAX_TXT {
-        return Err(ValidationError::new("content", format!("TXT content is limited to {MAX_TXT} bytes")));
-    }
-    if text.chars().any(|c| c.is_control()) {
-        return Err(ValidationError::new("content", "TXT content cannot contain control characters"));
-    }
-    Ok(text)
+fn content_error(message: String) -> ValidationError {
+    ValidationError::new("content", message)
 }
 
-/// `"a" "b"` → `ab`; None when the text is not entirely quoted strings.
-fn unquote_strings(text: &str) -> Option<String> {
-    if !text.starts_with('"') {
-        return None;
-    }
-    let mut out = String::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => loop {
-                match chars.next()? {
-                    '"' => break,
-                    '\\' => out.push(chars.next()?),
-                    other => out.push(other),
-                }
-            },
-            c if c.is_whitespace() => {}
-            _ => return None,
+fn parse_data(rtype: RecordType, content: &str) -> Result<Vec<u8>, ValidationError> {
+    rdata::parse(rtype, content, Names::Absolute).map_err(|e| content_error(format!("Invalid {rtype} data: {e}")))
+}
+
+/// TXT (and SPF) data. Text that starts with `"` is zone-file character-strings, with `\"`,
+/// `\\` and `\DDD` escapes, kept string by string; other text is the plain text the vendor
+/// documents describe, split into strings of 255 bytes on the wire. Stored plain whenever the
+/// plain form gives the same strings.
+fn validate_txt(rtype: RecordType, content: &str) -> Result<String, ValidationError> {
+    let trimmed = content.trim();
+    let strings = if trimmed.starts_with('"') {
+        let wire = parse_data(rtype, trimmed)?;
+        txt_strings(&wire)
+    } else {
+        if content.chars().any(|c| c.is_control()) {
+            return Err(content_error(format!(
+                "{rtype} text cannot contain control characters: write it as quoted strings with \\DDD escapes"
+            )));
         }
+        plain_strings(content)
+    };
+    let total: usize = strings.iter().map(Vec::len).sum();
+    if total > MAX_TXT {
+        return Err(content_error(format!("{rtype} content is limited to {MAX_TXT} bytes")));
     }
-    Some(out)
+    Ok(txt_canonical(&strings))
 }
 
-/// CAA: `flags tag "value"` (RFC 8659); canonical with the value quoted.
-fn validate_caa(content: &str) -> Result<String, ValidationError> {
-    let mut parts = content.trim().splitn(3, char::is_whitespace);
-    let (Some(flags), Some(tag), Some(value)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(ValidationError::new(
-            "content",
-            "CAA content must be 'flags tag \"value\"', e.g. 0 issue \"letsencrypt.org\"",
-        ));
-    };
-    let flags: u8 = flags.parse().map_err(|_| {
-        ValidationError::new("content", format!("CAA flags must be a number from 0 to 255, got '{flags}'"))
-    })?;
-    let tag = tag.to_ascii_lowercase();
-    if tag.is_empty() || tag.len() > 15 || !tag.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(ValidationError::new(
-            "content",
-            format!("CAA tag '{tag}' must be 1-15 letters or digits (issue, issuewild, iodef)"),
-        ));
+/// Plain text as the strings it goes on the wire as.
+fn plain_strings(text: &str) -> Vec<Vec<u8>> {
+    if text.is_empty() {
+        return vec![Vec::new()];
     }
-    let value = value.trim();
-    let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
-    if value.contains('"') || value.chars().any(|c| c.is_control()) {
-        return Err(ValidationError::new("content", "CAA value cannot contain quotes or control characters"));
+    text.as_bytes().chunks(255).map(<[u8]>::to_vec).collect()
+}
+
+/// The character-strings of TXT wire data.
+fn txt_strings(wire: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut rest = wire;
+    while let [len, tail @ ..] = rest {
+        let len = usize::from(*len).min(tail.len());
+        out.push(tail[..len].to_vec());
+        rest = &tail[len..];
     }
-    Ok(format!("{flags} {tag} \"{value}\""))
+    out
+}
+
+/// Plain text when that round-trips to the same strings; zone-file strings otherwise.
+fn txt_canonical(strings: &[Vec<u8>]) -> String {
+    let joined: Vec<u8> = strings.concat();
+    let printable = joined.iter().all(|b| (0x20..=0x7e).contains(b)) && joined.first() != Some(&b'"');
+    if printable && plain_strings(&String::from_utf8_lossy(&joined)) == strings {
+        String::from_utf8_lossy(&joined).into_owned()
+    } else {
+        strings.iter().map(|s| rdata::text::quote(s)).collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// The RDATA of a valid record, as the nameserver sends it.
+pub fn wire(data: &RecordData) -> Option<Vec<u8>> {
+    match data.rtype {
+        RecordType::MX | RecordType::SRV => {
+            let text = format!("{} {}", data.priority?, data.content);
+            rdata::parse(data.rtype, &text, Names::Absolute).ok()
+        }
+        RecordType::TXT | RecordType::SPF if !data.content.trim_start().starts_with('"') => Some(
+            plain_strings(&data.content)
+                .iter()
+                .flat_map(|s| std::iter::once(s.len() as u8).chain(s.iter().copied()))
+                .collect(),
+        ),
+        other => rdata::parse(other, &data.content, Names::Absolute).ok(),
+    }
+}
+
+/// A record's data in zone-file presentation (names with their trailing dot).
+pub fn presentation(data: &RecordData) -> Option<String> {
+    rdata::print(data.rtype, &wire(data)?, true).ok()
 }
 
 /// Why a valid record cannot join the records already at its name.
@@ -379,7 +357,11 @@ mod tests {
         assert_eq!(srv.content_with_priority(), "10 60 5060 sip.example.com");
         assert_eq!(check("SRV", "5060 5060 sip.example.com", Some(10)).unwrap().content, "5060 5060 sip.example.com");
         assert_eq!(check("CAA", "0 issue letsencrypt.org", None).unwrap().content, "0 issue \"letsencrypt.org\"");
-        assert_eq!(check("TXT", "\"v=spf1 \" \"-all\"", None).unwrap().content, "v=spf1 -all");
+        assert_eq!(check("TXT", "\"v=spf1 -all\"", None).unwrap().content, "v=spf1 -all");
+        assert_eq!(check("TXT", "\"v=spf1 \" \"-all\"", None).unwrap().content, "\"v=spf1 \" \"-all\"");
+        assert_eq!(check("TXT", "\"key\\010\"", None).unwrap().content, "\"key\\010\"");
+        assert_eq!(check("A", "\\# 4 c0000201", None).unwrap().content, "192.0.2.1");
+        assert_eq!(check("TYPE65400", "\\# 2 abcd", None).unwrap().content, "\\# 2 ABCD");
         assert_eq!(check("TXT", &"x".repeat(600), None).unwrap().content.len(), 600);
     }
 
@@ -388,7 +370,9 @@ mod tests {
         assert_eq!(check("A", "300.1.1.1", None).unwrap_err().field.as_deref(), Some("content"));
         assert_eq!(check("MX", "mail.example.com", None).unwrap_err().message, "Priority is required for MX records");
         assert_eq!(check("SRV", "5060 sip.example.com", Some(1)).unwrap_err().field.as_deref(), Some("content"));
-        assert!(check("SOA", "x", None).unwrap_err().message.contains("Supported types: A, AAAA"));
+        assert!(check("BOGUS", "x", None).unwrap_err().message.contains("Supported types: A, AAAA"));
+        assert!(check("SOA", "x", None).unwrap_err().message.contains("generated"));
+        assert!(check("TLSA", "3 1 1 zz", None).unwrap_err().message.contains("TLSA syntax"));
         assert!(check("CNAME", "not a host", None).is_err());
         assert!(check("CAA", "256 issue x", None).is_err());
         assert!(validate_record("example.com", &input("CNAME", "@", "example.net", None), 300).is_err());

@@ -4,7 +4,8 @@
 //! (`name,type,content[,ttl[,priority]]`). Whatever is read still goes through
 //! `record::validate_record`.
 
-use super::record::{RecordData, RecordInput, RecordType};
+use super::rdata::{self, Names};
+use super::record::{self, RecordData, RecordInput, RecordType};
 use super::zone::Zone;
 
 /// One line as a record, or why it is not one. Blank lines and comments give None.
@@ -168,20 +169,15 @@ fn entries(text: &str) -> Vec<Entry> {
                 ')' => depth = depth.saturating_sub(1),
                 c if c.is_whitespace() => {}
                 '"' => {
+                    // Escapes stay as written: the record's type decodes them.
                     let mut text = String::new();
                     while let Some(q) = chars.next() {
                         match q {
                             '"' => break,
-                            '\\' => match chars.next() {
-                                Some(d) if d.is_ascii_digit() => {
-                                    let digits: String = std::iter::once(d)
-                                        .chain((0..2).filter_map(|_| chars.next_if(|x| x.is_ascii_digit())))
-                                        .collect();
-                                    text.push(char::from(digits.parse::<u8>().unwrap_or(b'?')));
-                                }
-                                Some(e) => text.push(e),
-                                None => {}
-                            },
+                            '\\' => {
+                                text.push('\\');
+                                text.extend(chars.next());
+                            }
                             other => text.push(other),
                         }
                     }
@@ -280,41 +276,20 @@ fn record(
     if rtype == "SOA" {
         return Ok(None);
     }
-    if rtype.parse::<RecordType>().is_err() {
-        return Err(format!(
-            "records of type {rtype} are not supported (supported: A, AAAA, CNAME, MX, TXT, SRV, NS, CAA, PTR)"
-        ));
-    }
+    let parsed_type = rtype.parse::<RecordType>().map_err(|e| e.message)?;
     let rest: Vec<&Token> = tokens.collect();
     if rest.is_empty() {
         return Err("the record has no data".into());
     }
-    let content = if rtype == "TXT" {
-        // Quoted strings are joined as the wire would (RFC 1035 character-strings).
-        rest.iter().map(|t| t.text.as_str()).collect::<String>()
-    } else if rtype == "CAA" {
-        rest.iter()
-            .map(|t| if t.quoted { format!("\"{}\"", t.text) } else { t.text.clone() })
-            .collect::<Vec<_>>()
-            .join(" ")
-    } else {
-        // Targets written relative to the origin become absolute.
-        let mut words: Vec<String> = rest.iter().map(|t| t.text.clone()).collect();
-        let target_at = match rtype.as_str() {
-            "CNAME" | "NS" | "PTR" => Some(0),
-            "MX" => Some(1),
-            "SRV" => Some(3),
-            _ => None,
-        };
-        if let Some(w) = target_at.and_then(|i| words.get_mut(i))
-            && w != "."
-        {
-            *w = absolute(w, origin);
-        }
-        words.join(" ")
-    };
+    // The data as written, read by the type's one definition: names relative to the origin
+    // become absolute, and the canonical text is what the validator then checks.
+    let written: Vec<String> =
+        rest.iter().map(|t| if t.quoted { format!("\"{}\"", t.text) } else { t.text.clone() }).collect();
+    let wire = rdata::parse(parsed_type, &written.join(" "), Names::RelativeTo(origin.trim_end_matches('.')))
+        .map_err(|e| format!("invalid {rtype} data: {e}"))?;
+    let content = rdata::print(parsed_type, &wire, false)?;
     Ok(Some(RecordInput {
-        rtype: Some(rtype),
+        rtype: Some(parsed_type.to_string()),
         name: Some(owner),
         content: Some(content),
         ttl: ttl.or(default_ttl),
@@ -333,35 +308,11 @@ pub fn export(zone: &Zone, soa: &str, apex_ns: &[String], records: &[RecordData]
     let mut sorted: Vec<&RecordData> = records.iter().collect();
     sorted.sort_by(|a, b| (a.name != "@").cmp(&(b.name != "@")).then(a.name.cmp(&b.name)).then(a.rtype.cmp(&b.rtype)));
     for r in sorted {
-        let fqdn = |host: &str| if host == "." { ".".to_string() } else { format!("{host}.") };
-        let data = match r.rtype {
-            RecordType::CNAME | RecordType::NS | RecordType::PTR => fqdn(&r.content),
-            RecordType::MX => format!("{} {}", r.priority.unwrap_or(0), fqdn(&r.content)),
-            RecordType::SRV => {
-                let (rest, target) = r.content.rsplit_once(' ').unwrap_or(("", &r.content));
-                format!("{} {rest} {}", r.priority.unwrap_or(0), fqdn(target))
-            }
-            RecordType::TXT => quoted_strings(&r.content),
-            _ => r.content.clone(),
-        };
+        let Some(data) = record::presentation(r) else { continue };
         let owner = if r.name == "@" { "@".to_string() } else { r.name.clone() };
         out.push_str(&format!("{owner}\t{}\tIN\t{}\t{data}\n", r.ttl, r.rtype));
     }
     out
-}
-
-/// TXT data as quoted strings of at most 255 bytes, `"` and `\` escaped.
-fn quoted_strings(text: &str) -> String {
-    let mut parts = Vec::new();
-    let mut current = String::new();
-    for c in text.chars() {
-        if current.len() + c.len_utf8() > 255 {
-            parts.push(std::mem::take(&mut current));
-        }
-        current.push(c);
-    }
-    parts.push(current);
-    parts.iter().map(|p| format!("\"{}\"", p.replace('\\', "\\\\").replace('"', "\\\""))).collect::<Vec<_>>().join(" ")
 }
 
 fn push(fields: &mut [String], c: char) {
@@ -409,12 +360,13 @@ mod tests {
                 )
             })
             .collect();
-        assert_eq!(shown[0], (5, "example.com.".into(), "NS".into(), "ns1.example.com.".into(), Some(3600)));
+        assert_eq!(shown[0], (5, "example.com.".into(), "NS".into(), "ns1.example.com".into(), Some(3600)));
         assert_eq!(shown[1], (6, "www.example.com.".into(), "A".into(), "192.0.2.1".into(), Some(300)));
         assert_eq!(shown[2].1, "www.example.com.", "an indented line keeps the owner");
-        assert_eq!(shown[3].3, "10 mx.example.net.");
-        assert_eq!(shown[4].3, "v=spf1 \"x\"; -alltail");
-        assert_eq!(shown[5].3, "10 60 5060 sip.example.com.");
-        assert_eq!(refused.iter().map(|r| r.line).collect::<Vec<_>>(), [11, 12]);
+        assert_eq!(shown[3].3, "10 mx.example.net");
+        assert_eq!(shown[4].3, "\"v=spf1 \\\"x\\\"; -all\" \"tail\"", "strings and escapes kept");
+        assert_eq!(shown[5].3, "10 60 5060 sip.example.com");
+        assert_eq!(shown[6].3, "\"a\" \"b\"", "HINFO, a type of its own");
+        assert_eq!(refused.iter().map(|r| r.line).collect::<Vec<_>>(), [12]);
     }
 }

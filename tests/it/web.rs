@@ -262,8 +262,7 @@ fn zone_files_from_the_console() {
     b.login("admin", ADMIN_PASSWORD);
     let csrf = b.get("/zones").csrf();
     let zone = b.post("/zones", &[("domain", "console.example"), ("csrf", &csrf)]).location.unwrap();
-    let text =
-        "$ORIGIN console.example.\nwww 300 IN A 198.51.100.77\nmail IN MX 10 mx.example.net.\nold IN HINFO a b\n";
+    let text = "$ORIGIN console.example.\nwww 300 IN A 198.51.100.77\nmail IN MX 10 mx.example.net.\nold IN NSEC next.console.example. A\n";
     let preview = b.post(&format!("{zone}/import"), &[("text", text), ("mode", "merge"), ("csrf", &csrf)]);
     assert!(
         preview.body.contains("What the import will do")

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{ApiResult, Dialect, Errors, blocking, from_value, parse_json, small_call};
-use crate::domain::record::{Record, RecordInput};
+use crate::domain::record::{Record, RecordInput, RecordType};
 use crate::domain::zone::Zone;
 use crate::domain::{ValidationError, iso8601};
 use crate::http::auth::Caller;
@@ -25,7 +25,7 @@ pub struct RecordView {
     id: String,
     #[serde(rename = "type")]
     #[schema(rename = "type")]
-    rtype: &'static str,
+    rtype: RecordType,
     name: String,
     content: String,
     ttl: u32,
@@ -38,7 +38,7 @@ fn record_view(r: Record) -> RecordView {
     RecordView {
         content: r.data.content_with_priority(),
         id: r.id,
-        rtype: r.data.rtype.as_str(),
+        rtype: r.data.rtype,
         name: r.data.name,
         ttl: r.data.ttl,
         priority: r.data.priority,

@@ -39,7 +39,7 @@ pub struct ZoneView {
 pub struct RecordView {
     uuid: String,
     zone: String,
-    record_type: &'static str,
+    record_type: RecordType,
     name: String,
     value: String,
     ttl: u32,
@@ -68,7 +68,7 @@ fn record_view(r: Record) -> RecordView {
     RecordView {
         uuid: r.id,
         zone: r.zone_id,
-        record_type: r.data.rtype.as_str(),
+        record_type: r.data.rtype,
         name: r.data.name,
         value: r.data.content,
         ttl: r.data.ttl,
@@ -469,7 +469,7 @@ pub struct ImportReport {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ImportedRecord {
-    record_type: &'static str,
+    record_type: RecordType,
     name: String,
     value: String,
     ttl: u32,
@@ -490,7 +490,7 @@ pub struct RefusedLine {
 
 fn import_report(report: crate::service::ImportReport, dry_run: bool) -> ImportReport {
     let view = |r: crate::domain::record::RecordData| ImportedRecord {
-        record_type: r.rtype.as_str(),
+        record_type: r.rtype,
         name: r.name,
         value: r.content,
         ttl: r.ttl,

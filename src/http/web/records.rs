@@ -64,7 +64,7 @@ impl RecordForm {
     fn from_record(data: &RecordData) -> Self {
         RecordForm {
             csrf: String::new(),
-            rtype: data.rtype.as_str().into(),
+            rtype: data.rtype.to_string(),
             name: data.name.clone(),
             content: data.content.clone(),
             ttl: data.ttl.to_string(),
@@ -119,7 +119,7 @@ fn record_form(
             div.field.invalid[error.is_some_and(|e| e.field.as_deref() == Some("type"))] {
                 label for="f-type" { "Type" }
                 select #f-type name="type" {
-                    @for t in RecordType::ALL { option value=(t.as_str()) selected[form.rtype.eq_ignore_ascii_case(t.as_str())] { (t.as_str()) } }
+                    @for t in RecordType::named() { option value=(t) selected[form.rtype.eq_ignore_ascii_case(&t.to_string())] { (t) } }
                 }
                 @if let Some(e) = error.filter(|e| e.field.as_deref() == Some("type")) { p.error role="alert" { (e.message) } }
             }
@@ -147,7 +147,7 @@ fn visible<'a>(records: &'a [Record], view: &TableQuery) -> Vec<&'a Record> {
     let mut rows: Vec<&Record> = records
         .iter()
         .filter(|r| q.is_empty() || r.data.name.contains(&q) || r.data.content.to_ascii_lowercase().contains(&q))
-        .filter(|r| view.rtype.is_empty() || r.data.rtype.as_str().eq_ignore_ascii_case(&view.rtype))
+        .filter(|r| view.rtype.is_empty() || r.data.rtype.to_string().eq_ignore_ascii_case(&view.rtype))
         .collect();
     match view.sort.as_str() {
         "type" => rows.sort_by(|a, b| a.data.rtype.cmp(&b.data.rtype).then(a.data.name.cmp(&b.data.name))),
@@ -170,7 +170,7 @@ fn records_table(viewer: &Viewer, info: &ServerInfo, zone: &Zone, records: &[Rec
                 label for="filter-type" { "Type" }
                 select #filter-type name="type" {
                     option value="" { "any" }
-                    @for t in RecordType::ALL { option value=(t.as_str()) selected[view.rtype.eq_ignore_ascii_case(t.as_str())] { (t.as_str()) } }
+                    @for t in RecordType::named() { option value=(t) selected[view.rtype.eq_ignore_ascii_case(&t.to_string())] { (t) } }
                 }
             }
             div.field {
@@ -188,7 +188,7 @@ fn records_table(viewer: &Viewer, info: &ServerInfo, zone: &Zone, records: &[Rec
                 @for r in shown {
                     tr {
                         td.name { (r.data.name) }
-                        td { span.tag { (r.data.rtype.as_str()) } }
+                        td { span.tag { (r.data.rtype) } }
                         td.content { (r.data.content) }
                         td.num { (r.data.ttl) }
                         td.num { @if let Some(p) = r.data.priority { (p) } }
@@ -223,7 +223,7 @@ fn templates_section(viewer: &Viewer, zone: &Zone, templates: &[Template], extra
                     h3 { "These records will be created" }
                     div.table-wrap { table {
                         thead { tr { th { "Name" } th { "Type" } th { "Content" } th.num { "TTL" } th.num { "Priority" } } }
-                        tbody { @for r in records { tr { td { (r.name) } td { (r.rtype.as_str()) } td { (r.content) } td.num { (r.ttl) } td.num { @if let Some(p) = r.priority { (p) } } } } }
+                        tbody { @for r in records { tr { td { (r.name) } td { (r.rtype) } td { (r.content) } td.num { (r.ttl) } td.num { @if let Some(p) = r.priority { (p) } } } } }
                     } }
                     form method="post" action=(format!("/zones/{}/template", zone.id)) {
                         (csrf(viewer))
