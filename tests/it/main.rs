@@ -16,6 +16,7 @@ mod process;
 mod security;
 mod support;
 mod transfer;
+mod types;
 mod update;
 mod web;
 mod zonefile;
