@@ -44,7 +44,8 @@ pub fn open_service(data: &Path, config: &ServeConfig) -> anyhow::Result<Arc<Ser
     let catalog = Arc::new(dns::Catalog::new(config.dns_settings()));
     let service = Service::new(store, config.limits(), catalog)?
         .allow_notify_to(config.allow_notify_to.clone())
-        .with_quotas(config.quotas());
+        .with_quotas(config.quotas())
+        .with_ttl_policy(config.ttl_policy()?);
     Ok(Arc::new(service))
 }
 

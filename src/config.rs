@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::domain::record::TtlPolicy;
 use crate::service::{Limits, Quotas};
 
 #[derive(clap::Args, Debug, Clone)]
@@ -57,6 +58,12 @@ pub struct ServeConfig {
     /// HTTP worker threads
     #[arg(long, env = "NSBOX_HTTP_WORKERS", default_value_t = 2)]
     pub http_workers: usize,
+    /// Shortest TTL a record may have (zone files, RFC 2136 and transfers are brought up to it)
+    #[arg(long, env = "NSBOX_TTL_MIN", default_value_t = TtlPolicy::default().min)]
+    pub ttl_min: u32,
+    /// Longest TTL a record may have (zone files, RFC 2136 and transfers are brought down to it)
+    #[arg(long, env = "NSBOX_TTL_MAX", default_value_t = TtlPolicy::default().max)]
+    pub ttl_max: u32,
     /// Zones one user may hold (admins: no limit)
     #[arg(long, env = "NSBOX_MAX_ZONES_PER_USER", default_value_t = Quotas::default().zones_per_user)]
     pub max_zones_per_user: u64,
@@ -88,6 +95,16 @@ impl ServeConfig {
             allow_transfer: self.allow_transfer.clone(),
             notify: self.notify.clone(),
         }
+    }
+
+    pub fn ttl_policy(&self) -> anyhow::Result<TtlPolicy> {
+        anyhow::ensure!(
+            self.ttl_min <= self.ttl_max,
+            "--ttl-min ({}) is above --ttl-max ({})",
+            self.ttl_min,
+            self.ttl_max
+        );
+        Ok(TtlPolicy { min: self.ttl_min, max: self.ttl_max })
     }
 
     pub fn quotas(&self) -> Quotas {
@@ -125,6 +142,8 @@ impl Default for ServeConfig {
             metrics_token: None,
             metrics_allow: Vec::new(),
             trusted_proxies: Vec::new(),
+            ttl_min: TtlPolicy::default().min,
+            ttl_max: TtlPolicy::default().max,
             max_zones_per_user: Quotas::default().zones_per_user,
             max_records_per_user: Quotas::default().records_per_user,
             rate_read: limits.read,

@@ -310,6 +310,9 @@ fn zone(data: &DataArg, command: ZoneCommand) -> anyhow::Result<()> {
             for r in &report.refused {
                 eprintln!("line {}: {}", r.line, r.reason);
             }
+            for w in &report.warnings {
+                eprintln!("line {}: warning: {}", w.line, w.reason);
+            }
             println!(
                 "{}: {} added, {} changed, {} removed, {} unchanged, {} refused",
                 if report.applied { "imported" } else { "not imported" },

@@ -11,8 +11,6 @@ use serde::{Deserialize, Serialize};
 use super::rdata::{self, Names};
 use super::{ValidationError, name};
 
-pub const MIN_TTL: u32 = 60;
-pub const MAX_TTL: u32 = 86_400;
 /// TXT data longer than 255 bytes goes on the wire as several strings; this bounds the whole.
 pub const MAX_TXT: usize = 4_000;
 
@@ -82,12 +80,53 @@ pub struct Record {
     pub updated_at: super::Timestamp,
 }
 
+/// The TTLs records may have: the vendor documents' 60–86,400 s unless the operator says
+/// otherwise (`--ttl-min`, `--ttl-max`). The API refuses a TTL outside them; zone files,
+/// RFC 2136 and transfers bring them inside and say so (`clamp`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TtlPolicy {
+    pub min: u32,
+    pub max: u32,
+}
+
+impl Default for TtlPolicy {
+    fn default() -> Self {
+        Self { min: 60, max: 86_400 }
+    }
+}
+
+impl TtlPolicy {
+    fn check(&self, ttl: Option<i64>, default_ttl: u32) -> Result<u32, ValidationError> {
+        match ttl {
+            None => Ok(default_ttl.clamp(self.min, self.max)),
+            Some(t) if (i64::from(self.min)..=i64::from(self.max)).contains(&t) => Ok(t as u32),
+            Some(t) => Err(ValidationError::new(
+                "ttl",
+                format!("TTL must be between {} and {} seconds, got {t}", self.min, self.max),
+            )),
+        }
+    }
+
+    /// `ttl` brought inside the policy, and what was done, if anything.
+    pub fn clamp(&self, ttl: i64) -> (i64, Option<String>) {
+        let inside = ttl.clamp(i64::from(self.min), i64::from(self.max));
+        let said =
+            (inside != ttl).then(|| format!("TTL {ttl} is outside {}–{} s: set to {inside}", self.min, self.max));
+        (inside, said)
+    }
+}
+
 /// Validate one record for `zone` (its domain), giving it `default_ttl` when none was sent.
-pub fn validate_record(zone: &str, input: &RecordInput, default_ttl: u32) -> Result<RecordData, ValidationError> {
+pub fn validate_record(
+    zone: &str,
+    input: &RecordInput,
+    default_ttl: u32,
+    ttls: TtlPolicy,
+) -> Result<RecordData, ValidationError> {
     let rtype: RecordType = required(&input.rtype, "type")?.parse()?;
     let name = name::parse_owner(required(&input.name, "name")?, zone)?;
     let content = required(&input.content, "content")?;
-    let ttl = validate_ttl(input.ttl, default_ttl)?;
+    let ttl = ttls.check(input.ttl, default_ttl)?;
     let priority = input.priority.map(validate_priority).transpose()?;
     if rtype == RecordType::CNAME && name == "@" {
         return Err(ValidationError::new("name", "CNAME records cannot be used for the root domain (@)"));
@@ -121,16 +160,6 @@ fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str, Valid
     match value.as_deref() {
         Some(v) if !v.trim().is_empty() || field == "name" => Ok(v),
         _ => Err(ValidationError::new(field, format!("The field '{field}' is required"))),
-    }
-}
-
-pub fn validate_ttl(ttl: Option<i64>, default_ttl: u32) -> Result<u32, ValidationError> {
-    match ttl {
-        None => Ok(default_ttl),
-        Some(t) if (i64::from(MIN_TTL)..=i64::from(MAX_TTL)).contains(&t) => Ok(t as u32),
-        Some(t) => {
-            Err(ValidationError::new("ttl", format!("TTL must be between {MIN_TTL} and {MAX_TTL} seconds, got {t}")))
-        }
     }
 }
 
@@ -344,7 +373,7 @@ mod tests {
     }
 
     fn check(t: &str, content: &str, priority: Option<i64>) -> Result<RecordData, ValidationError> {
-        validate_record("example.com", &input(t, "x", content, priority), 300)
+        validate_record("example.com", &input(t, "x", content, priority), 300, TtlPolicy::default())
     }
 
     #[test]
@@ -375,9 +404,15 @@ mod tests {
         assert!(check("TLSA", "3 1 1 zz", None).unwrap_err().message.contains("TLSA syntax"));
         assert!(check("CNAME", "not a host", None).is_err());
         assert!(check("CAA", "256 issue x", None).is_err());
-        assert!(validate_record("example.com", &input("CNAME", "@", "example.net", None), 300).is_err());
+        assert!(
+            validate_record("example.com", &input("CNAME", "@", "example.net", None), 300, TtlPolicy::default())
+                .is_err()
+        );
         let ttl = RecordInput { ttl: Some(59), ..input("A", "@", "192.0.2.1", None) };
-        assert_eq!(validate_record("example.com", &ttl, 300).unwrap_err().field.as_deref(), Some("ttl"));
+        assert_eq!(
+            validate_record("example.com", &ttl, 300, TtlPolicy::default()).unwrap_err().field.as_deref(),
+            Some("ttl")
+        );
     }
 
     #[test]

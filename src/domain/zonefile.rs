@@ -103,9 +103,11 @@ pub struct Refusal {
 
 /// The records of a BIND master file for `zone`. SOA records are read for nothing but their
 /// place (nsbox makes its own); unsupported types and broken lines are refused line by line.
-pub fn parse_zone(text: &str, zone: &str) -> (Vec<ParsedRecord>, Vec<Refusal>) {
+pub fn parse_zone(text: &str, zone: &str) -> (Vec<ParsedRecord>, Vec<Refusal>, Vec<Refusal>) {
     let mut records = Vec::new();
     let mut refused = Vec::new();
+    // The signatures and denial records of a signed zone: dropped, one warning a kind.
+    let mut signed: Vec<(String, usize, usize)> = Vec::new();
     let mut origin = format!("{zone}.");
     let mut default_ttl: Option<i64> = None;
     let mut last_owner: Option<String> = None;
@@ -127,13 +129,48 @@ pub fn parse_zone(text: &str, zone: &str) -> (Vec<ParsedRecord>, Vec<Refusal>) {
             }
             d if d.starts_with('$') => refused.push(refuse(format!("unknown directive {d}"))),
             _ => match record(&entry, &origin, &mut last_owner, default_ttl) {
-                Ok(Some(input)) => records.push(ParsedRecord { line, input }),
-                Ok(None) => {}
+                Ok(Line::Record(input)) => records.push(ParsedRecord { line, input }),
+                Ok(Line::Soa) => {}
+                Ok(Line::Signed(kind)) => note_signed(&mut signed, kind, line),
                 Err(reason) => refused.push(refuse(reason)),
             },
         }
     }
-    (records, refused)
+    // A signed zone's own keys go with its signatures: nsbox signs with keys of its own.
+    if signed.iter().any(|(kind, ..)| kind == "RRSIG") {
+        let apex = format!("{zone}.");
+        records.retain(|r| {
+            let key = r.input.rtype.as_deref() == Some("DNSKEY") && r.input.name.as_deref() == Some(apex.as_str());
+            if key {
+                note_signed(&mut signed, "DNSKEY".into(), r.line);
+            }
+            !key
+        });
+    }
+    let warnings = signed
+        .into_iter()
+        .map(|(kind, line, count)| Refusal {
+            line,
+            reason: format!("{count} {kind} record(s) of the signed source zone dropped: nsbox signs zones itself"),
+        })
+        .collect();
+    (records, refused, warnings)
+}
+
+fn note_signed(signed: &mut Vec<(String, usize, usize)>, kind: String, line: usize) {
+    match signed.iter_mut().find(|(k, ..)| *k == kind) {
+        Some((_, _, count)) => *count += 1,
+        None => signed.push((kind, line, 1)),
+    }
+}
+
+/// What one entry of a master file is.
+enum Line {
+    Record(RecordInput),
+    /// nsbox makes its own SOA.
+    Soa,
+    /// A signature or denial record of a signed zone (RRSIG, NSEC, NSEC3, NSEC3PARAM).
+    Signed(String),
 }
 
 struct Token {
@@ -249,7 +286,7 @@ fn record(
     origin: &str,
     last_owner: &mut Option<String>,
     default_ttl: Option<i64>,
-) -> Result<Option<RecordInput>, String> {
+) -> Result<Line, String> {
     let mut tokens = entry.tokens.iter().peekable();
     let owner = if entry.indented {
         last_owner.clone().ok_or("the first record needs an owner name")?
@@ -274,7 +311,10 @@ fn record(
     }
     let rtype = rtype.ok_or("the record has no type")?;
     if rtype == "SOA" {
-        return Ok(None);
+        return Ok(Line::Soa);
+    }
+    if ["RRSIG", "NSEC", "NSEC3", "NSEC3PARAM"].contains(&rtype.as_str()) {
+        return Ok(Line::Signed(rtype));
     }
     let parsed_type = rtype.parse::<RecordType>().map_err(|e| e.message)?;
     let rest: Vec<&Token> = tokens.collect();
@@ -288,7 +328,7 @@ fn record(
     let wire = rdata::parse(parsed_type, &written.join(" "), Names::RelativeTo(origin.trim_end_matches('.')))
         .map_err(|e| format!("invalid {rtype} data: {e}"))?;
     let content = rdata::print(parsed_type, &wire, false)?;
-    Ok(Some(RecordInput {
+    Ok(Line::Record(RecordInput {
         rtype: Some(parsed_type.to_string()),
         name: Some(owner),
         content: Some(content),
@@ -347,7 +387,7 @@ mod tests {
     #[test]
     fn master_files() {
         let text = "$ORIGIN example.com.\n$TTL 1h\n@ IN SOA ns1 host ( 1 2\n 3 4 5 ) ; comment\n  IN NS ns1\nwww 300 A 192.0.2.1 ; web\n\tAAAA 2001:db8::1\nmail IN MX 10 mx.example.net.\n@ TXT \"v=spf1 \\\"x\\\"; -all\" \"tail\"\n_sip._tcp SRV 10 60 5060 sip\nx HINFO a b\n$INCLUDE other\n";
-        let (records, refused) = parse_zone(text, "example.com");
+        let (records, refused, _) = parse_zone(text, "example.com");
         let shown: Vec<(usize, String, String, String, Option<i64>)> = records
             .iter()
             .map(|r| {

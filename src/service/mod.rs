@@ -139,6 +139,7 @@ pub struct Service {
     /// not make this server send packets to any host and port they name.
     notify_to: Vec<ipnet::IpNet>,
     quotas: Quotas,
+    ttl_policy: crate::domain::record::TtlPolicy,
     usage: quota::Usage,
     /// One zone-file import at a time: each holds its whole file and parse in memory.
     imports: std::sync::Mutex<()>,
@@ -156,6 +157,7 @@ impl Service {
             templates: templates::Library::embedded()?,
             notify_to: Vec::new(),
             quotas: Quotas::default(),
+            ttl_policy: crate::domain::record::TtlPolicy::default(),
             usage: quota::Usage::default(),
             imports: std::sync::Mutex::new(()),
         })
@@ -163,6 +165,11 @@ impl Service {
 
     pub fn with_quotas(mut self, quotas: Quotas) -> Self {
         self.quotas = quotas;
+        self
+    }
+
+    pub fn with_ttl_policy(mut self, policy: crate::domain::record::TtlPolicy) -> Self {
+        self.ttl_policy = policy;
         self
     }
 

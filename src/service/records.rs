@@ -92,7 +92,7 @@ impl Service {
     pub fn create_record(&self, actor: &Actor, zone_id: &str, input: &RecordInput, default_ttl: u32) -> Result<Record> {
         actor.require(Scope::Create)?;
         self.change_zone(actor, zone_id, "record.create", |txn, zone| {
-            let data = record::validate_record(&zone.domain, input, default_ttl)?;
+            let data = record::validate_record(&zone.domain, input, default_ttl, self.ttl_policy)?;
             let created = insert(txn, zone, data)?;
             Ok((created.clone(), Diff { added: vec![created], ..Diff::default() }))
         })
@@ -112,7 +112,7 @@ impl Service {
             let mut created: Vec<Record> = Vec::new();
             let mut errors = Vec::new();
             for (raw, input) in inputs {
-                let outcome = record::validate_record(&zone.domain, &input, default_ttl)
+                let outcome = record::validate_record(&zone.domain, &input, default_ttl, self.ttl_policy)
                     .map_err(Error::from)
                     .and_then(|data| insert(txn, zone, data));
                 match outcome {
@@ -143,7 +143,7 @@ impl Service {
         self.change_zone(actor, zone_id, "template.apply", |txn, zone| {
             let mut created: Vec<Record> = Vec::new();
             for input in &inputs {
-                let data = record::validate_record(&zone.domain, input, default_ttl)?;
+                let data = record::validate_record(&zone.domain, input, default_ttl, self.ttl_policy)?;
                 created.push(insert(txn, zone, data)?);
             }
             Ok((created.clone(), Diff { added: created, ..Diff::default() }))
@@ -164,7 +164,7 @@ impl Service {
         let zone = self.store.read(|r| self.visible_zone(r, actor, zone_id))?;
         Ok(inputs
             .iter()
-            .map(|input| record::validate_record(&zone.domain, input, default_ttl))
+            .map(|input| record::validate_record(&zone.domain, input, default_ttl, self.ttl_policy))
             .collect::<Result<_, _>>()?)
     }
 
@@ -182,7 +182,7 @@ impl Service {
         self.change_zone(actor, &zone_of_record, "record.update", |txn, zone| {
             let old = txn.record(record_id)?.filter(|r| r.zone_id == zone.id).ok_or(Error::NotFound("Record"))?;
             let input = change.applied_to(&old.data);
-            let data = record::validate_record(&zone.domain, &input, default_ttl)?;
+            let data = record::validate_record(&zone.domain, &input, default_ttl, self.ttl_policy)?;
             let neighbours: Vec<Record> =
                 txn.records_named(&zone.id, &data.name)?.into_iter().filter(|r| r.id != old.id).collect();
             record::check_coexistence(&data, neighbours.iter().map(|r| &r.data)).map_err(|c| Error::Conflict(c.0))?;

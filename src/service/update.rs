@@ -6,7 +6,7 @@
 use super::records::insert;
 use super::{Actor, Diff, Error, Result, Service};
 use crate::domain::name;
-use crate::domain::record::{self, Record, RecordData, RecordInput, RecordType};
+use crate::domain::record::{self, Record, RecordData, RecordInput, RecordType, TtlPolicy};
 use crate::domain::tsig::TsigKey;
 use crate::store::{Read, Txn};
 
@@ -66,9 +66,9 @@ impl Service {
         let actor = Actor { via: format!("tsig:{}", key.name), ..actor };
         let outcome = self.change_zone(&actor, &zone_id, "dns.update", |txn, z| {
             let mut diff = Diff::default();
-            check_prerequisites(txn, &z.id, &z.domain, prerequisites).map_err(update_error)?;
+            check_prerequisites(txn, &z.id, &z.domain, prerequisites, self.ttl_policy).map_err(update_error)?;
             for op in updates {
-                apply(txn, z, op, &mut diff).map_err(update_error)?;
+                apply(txn, z, op, &mut diff, self.ttl_policy).map_err(update_error)?;
             }
             Ok(((), diff))
         });
@@ -124,6 +124,7 @@ fn check_prerequisites(
     zone_id: &str,
     zone: &str,
     prerequisites: &[Prerequisite],
+    ttls: TtlPolicy,
 ) -> Result<(), UpdateFailure> {
     for p in prerequisites {
         match p {
@@ -154,11 +155,8 @@ fn check_prerequisites(
             Prerequisite::RrsetEquals(n, t, wanted) => {
                 let (_, records) = at_name(txn, zone_id, zone, n)?;
                 let have: Vec<&RecordData> = records.iter().map(|r| &r.data).filter(|d| d.rtype == *t).collect();
-                let wanted: Vec<RecordData> = wanted
-                    .iter()
-                    .map(|w| record::validate_record(zone, w, 3600))
-                    .collect::<Result<_, _>>()
-                    .map_err(|_| UpdateFailure::FormErr)?;
+                let wanted: Vec<RecordData> =
+                    wanted.iter().map(|w| validated(zone, w, ttls)).collect::<Result<_, _>>()?;
                 let same = have.len() == wanted.len() && wanted.iter().all(|w| have.iter().any(|h| h.same_rdata(w)));
                 if !same {
                     return Err(UpdateFailure::NxRrset);
@@ -169,12 +167,26 @@ fn check_prerequisites(
     Ok(())
 }
 
+/// An update's record, validated. RFC 2136 never refuses a record for its TTL: it is brought
+/// inside the policy.
+fn validated(zone: &str, input: &RecordInput, ttls: TtlPolicy) -> Result<RecordData, UpdateFailure> {
+    let mut input = input.clone();
+    input.ttl = input.ttl.map(|t| ttls.clamp(t).0);
+    record::validate_record(zone, &input, 3600, ttls).map_err(|_| UpdateFailure::FormErr)
+}
+
 /// The zone's own SOA and apex NS are nsbox's: updates leave them alone.
 fn protected(rel: &str, rtype: RecordType) -> bool {
     rel == "@" && rtype == RecordType::NS
 }
 
-fn apply(txn: &mut Txn, zone: &crate::domain::zone::Zone, op: &UpdateOp, diff: &mut Diff) -> Result<(), UpdateFailure> {
+fn apply(
+    txn: &mut Txn,
+    zone: &crate::domain::zone::Zone,
+    op: &UpdateOp,
+    diff: &mut Diff,
+    ttls: TtlPolicy,
+) -> Result<(), UpdateFailure> {
     let delete = |txn: &mut Txn, diff: &mut Diff, victims: Vec<Record>| -> Result<(), UpdateFailure> {
         for r in victims {
             txn.delete_record(&r).map_err(|_| UpdateFailure::ServFail)?;
@@ -187,7 +199,7 @@ fn apply(txn: &mut Txn, zone: &crate::domain::zone::Zone, op: &UpdateOp, diff: &
     match op {
         UpdateOp::Add(input) => {
             owner(input)?;
-            let data = record::validate_record(&zone.domain, input, 3600).map_err(|_| UpdateFailure::FormErr)?;
+            let data = validated(&zone.domain, input, ttls)?;
             if protected(&data.name, data.rtype) {
                 return Ok(());
             }
@@ -210,7 +222,7 @@ fn apply(txn: &mut Txn, zone: &crate::domain::zone::Zone, op: &UpdateOp, diff: &
         }
         UpdateOp::DeleteRecord(input) => {
             owner(input)?;
-            let data = record::validate_record(&zone.domain, input, 3600).map_err(|_| UpdateFailure::FormErr)?;
+            let data = validated(&zone.domain, input, ttls)?;
             if protected(&data.name, data.rtype) {
                 return Ok(());
             }

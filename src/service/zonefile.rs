@@ -30,6 +30,9 @@ pub struct ImportReport {
     pub removed: Vec<RecordData>,
     pub unchanged: usize,
     pub refused: Vec<Refusal>,
+    /// Lines taken with a change (a TTL brought inside the policy), and what was left out of
+    /// a signed source zone.
+    pub warnings: Vec<Refusal>,
     /// False for a dry run, or a replace that refused lines (then nothing was written).
     pub applied: bool,
 }
@@ -59,12 +62,18 @@ impl Service {
         }
         let domain = self.store.read(|r| self.visible_zone(r, actor, zone_id))?.domain;
         let _one_at_a_time = self.imports.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (parsed, mut refused) = zonefile::parse_zone(text, &domain);
+        let (parsed, mut refused, mut warnings) = zonefile::parse_zone(text, &domain);
         // The file's records by owner name, so each rule check looks at one name only.
         let mut by_name: HashMap<String, Vec<RecordData>> = HashMap::new();
         let mut wanted: Vec<(usize, RecordData)> = Vec::new();
-        for p in parsed {
-            let data = match record::validate_record(&domain, &p.input, DEFAULT_TTL) {
+        for mut p in parsed {
+            // A zone file is never refused a line for its TTL: it is brought inside the policy.
+            if let Some(ttl) = p.input.ttl {
+                let (inside, said) = self.ttl_policy.clamp(ttl);
+                p.input.ttl = Some(inside);
+                warnings.extend(said.map(|reason| Refusal { line: p.line, reason }));
+            }
+            let data = match record::validate_record(&domain, &p.input, DEFAULT_TTL, self.ttl_policy) {
                 Ok(data) => data,
                 Err(e) => {
                     refused.push(Refusal { line: p.line, reason: e.message });
@@ -89,6 +98,7 @@ impl Service {
             let mut report = plan(&existing, wanted, mode).0;
             report.refused.append(&mut refused);
             report.refused.sort_by_key(|r| r.line);
+            report.warnings = warnings;
             return Ok(report);
         }
         self.change_zone(actor, zone_id, "zone.import", |txn, zone| {
@@ -109,6 +119,7 @@ impl Service {
             }
             report.refused.append(&mut refused);
             report.refused.sort_by_key(|r| r.line);
+            report.warnings = warnings;
             report.applied = true;
             Ok((report, diff))
         })

@@ -82,7 +82,17 @@ struct Knot {
 }
 
 impl Knot {
+    /// Starts knotd on a free port; a port another test took in the meantime means a retry.
     fn serve(text: &str) -> Knot {
+        for _ in 0..5 {
+            if let Some(knot) = Self::try_serve(text) {
+                return knot;
+            }
+        }
+        panic!("knotd did not load the zone");
+    }
+
+    fn try_serve(text: &str) -> Option<Knot> {
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).unwrap().port();
         let zone = dir.path().join("zone");
@@ -104,13 +114,17 @@ impl Knot {
             .stderr(Stdio::null())
             .spawn()
             .expect("knotd (Debian's knot package; bash .ci/run installs it)");
-        let knot = Knot { child, addr: SocketAddr::from(([127, 0, 0, 1], port)), _dir: dir };
+        let mut knot = Knot { child, addr: SocketAddr::from(([127, 0, 0, 1], port)), _dir: dir };
         let deadline = Instant::now() + Duration::from_secs(20);
-        while answers(knot.addr, &format!("a.{ZONE}"), "A", false).is_empty() {
-            assert!(Instant::now() < deadline, "knotd did not load the zone");
+        loop {
+            if answers(knot.addr, &format!("a.{ZONE}"), "A", false).iter().any(|l| l.ends_with("192.0.2.1")) {
+                return Some(knot);
+            }
+            if Instant::now() > deadline || knot.child.try_wait().ok().flatten().is_some() {
+                return None;
+            }
             std::thread::sleep(Duration::from_millis(100));
         }
-        knot
     }
 }
 
@@ -288,4 +302,31 @@ fn invalid_data_of_every_type_is_a_field_error_naming_its_syntax() {
     }
     let r = s.post(&format!("/api/v1/domains/{z}/dns"), &t, json!({"type": "SSHFP", "name": "x", "content": "4 2"}));
     assert!(r.body["detail"].as_str().unwrap().contains("SSHFP syntax: <algorithm>"), "{}", r.text);
+}
+
+/// The TTL policy: the API refuses a TTL outside it; zone files and RFC 2136 bring it inside
+/// and say so; an operator widens it; a signed zone's signatures are dropped with a warning.
+#[test]
+fn ttl_policy_and_signed_source_zones() {
+    let s = Server::start();
+    let t = s.user_token("ttl", &[], &[]);
+    let z = s.zone(&t, "ttl.example");
+    let short = json!({"type": "A", "name": "dyn", "content": "192.0.2.1", "ttl": 30});
+    s.post(&format!("/api/v1/domains/{z}/dns"), &t, short.clone()).error(400, "validation_error");
+    let file = "$ORIGIN ttl.example.\n$TTL 3600\n@ 172800 NS ns1.example.net.\ndyn 30 A 192.0.2.1\n@ RRSIG A 13 2 3600 20260101000000 20251201000000 12345 ttl.example. AAAA\n@ DNSKEY 257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==\ndyn NSEC ttl.example. A RRSIG NSEC\nwww NSEC ttl.example. A RRSIG NSEC\n";
+    let r = s.request("POST", &format!("/api/v1/dns-zones/{z}/import"), Some(&t), Some(file.as_bytes()));
+    assert_eq!((r.status, r.body["refused"].as_array().map(Vec::len)), (200, Some(0)), "{}", r.text);
+    let warnings: Vec<String> = r.body["warnings"].as_array().unwrap().iter().map(|w| w["error"].to_string()).collect();
+    assert_eq!(warnings.len(), 5, "two TTLs, and RRSIG, NSEC, DNSKEY once each: {warnings:?}");
+    assert!(warnings.iter().any(|w| w.contains("TTL 172800") && w.contains("86400")), "{warnings:?}");
+    assert!(warnings.iter().any(|w| w.contains("2 NSEC record(s)")), "{warnings:?}");
+    let dig = crate::dig::dig(s.dns, &["dyn.ttl.example", "A"]);
+    assert_eq!(dig.answer[0].1, 60, "brought up to the minimum");
+    assert_eq!(crate::dig::dig(s.dns, &["ttl.example", "DNSKEY"]).answer.len(), 0, "the source's keys are dropped");
+
+    let wide = nsbox::config::ServeConfig { ttl_min: 10, ttl_max: 604_800, ..nsbox::config::ServeConfig::default() };
+    let s = Server::start_with(wide);
+    let t = s.user_token("ttl", &[], &[]);
+    let z = s.zone(&t, "ttl.example");
+    assert_eq!(s.post(&format!("/api/v1/domains/{z}/dns"), &t, short).status, 201, "the operator's policy");
 }

@@ -465,6 +465,9 @@ pub struct ImportReport {
     removed: Vec<ImportedRecord>,
     unchanged: usize,
     refused: Vec<RefusedLine>,
+    /// Lines taken with a change (a TTL brought inside the server's policy) or left out (a
+    /// signed source zone's signatures): `error` says what.
+    warnings: Vec<RefusedLine>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -504,5 +507,6 @@ fn import_report(report: crate::service::ImportReport, dry_run: bool) -> ImportR
         removed: report.removed.into_iter().map(view).collect(),
         unchanged: report.unchanged,
         refused: report.refused.into_iter().map(|r| RefusedLine { line: r.line, error: r.reason }).collect(),
+        warnings: report.warnings.into_iter().map(|r| RefusedLine { line: r.line, error: r.reason }).collect(),
     }
 }

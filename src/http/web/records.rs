@@ -485,6 +485,7 @@ fn zonefile_section(viewer: &Viewer, zone: &Zone, import: Option<&(ImportReport,
                     h3 { @if report.applied { "Imported" } @else { "What the import will do" } }
                     p { (report.added.len()) " to add, " (report.changed.len()) " to change, " (report.removed.len()) " to remove, " (report.unchanged) " unchanged, " (report.refused.len()) " refused." }
                     @if !report.refused.is_empty() { ul.errors { @for r in &report.refused { li { "line " (r.line) ": " (r.reason) } } } }
+                    @if !report.warnings.is_empty() { h4 { "Warnings" } ul.warnings { @for w in &report.warnings { li { "line " (w.line) ": " (w.reason) } } } }
                     @if !report.added.is_empty() { h4 { "Added" } ul { @for r in report.added.iter().take(200) { li { code { (show(r)) } } } } }
                     @if !report.changed.is_empty() { h4 { "Changed" } ul { @for (a, b) in report.changed.iter().take(200) { li { code { (show(a)) } " → " code { (show(b)) } } } } }
                     @if !report.removed.is_empty() { h4 { "Removed" } ul { @for r in report.removed.iter().take(200) { li { code { (show(r)) } } } } }
