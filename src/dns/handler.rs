@@ -130,6 +130,8 @@ fn response_edns(request: &Request) -> Option<Edns> {
     let mut edns = Edns::new();
     edns.set_max_payload(asked.max_payload().clamp(MIN_UDP_PAYLOAD, MAX_UDP_PAYLOAD));
     edns.set_version(0);
+    // RFC 3225 §3: the DO bit is copied into the answer.
+    edns.set_dnssec_ok(asked.flags().dnssec_ok);
     Some(edns)
 }
 

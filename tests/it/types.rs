@@ -330,3 +330,60 @@ fn ttl_policy_and_signed_source_zones() {
     let z = s.zone(&t, "ttl.example");
     assert_eq!(s.post(&format!("/api/v1/domains/{z}/dns"), &t, short).status, 201, "the operator's policy");
 }
+
+/// Whole answers — additional addresses for MX, SRV, HTTPS and NS targets, a CNAME into a
+/// delegation, DNAME substitution, the DO bit — as Knot gives them.
+#[test]
+fn answers_follow_knot_beyond_the_answer_section() {
+    let zone = format!(
+        "$ORIGIN {ZONE}.\n$TTL 3600\n@ SOA ns1.nsbox.invalid. hostmaster.{ZONE}. 1 3600 600 604800 3600\n@ NS ns1.nsbox.invalid.\n\
+         @ MX 10 mail\nmail A 192.0.2.25\nmail AAAA 2001:db8::25\n_sip._tcp SRV 0 5 5060 sip\nsip A 192.0.2.50\n\
+         www HTTPS 1 web alpn=h2\nweb A 192.0.2.80\nchild NS ns.child\nns.child A 192.0.2.53\nalias CNAME host.child\n\
+         old DNAME new\nhost.new A 192.0.2.99\na 3600 A 192.0.2.1\n"
+    );
+    let knot = Knot::serve(&zone);
+    let s = Server::start();
+    let t = s.user_token("sections", &[], &[]);
+    let z = s.zone(&t, ZONE);
+    let r = s.request("POST", &format!("/api/v1/dns-zones/{z}/import"), Some(&t), Some(zone.as_bytes()));
+    assert_eq!(r.body["refused"].as_array().map(Vec::len), Some(0), "{}", r.text);
+    let whole = |server: SocketAddr, name: &str, rtype: &str| {
+        let out = Command::new("dig")
+            .arg(format!("@{}", server.ip()))
+            .args(["-p", &server.port().to_string(), "+norec", "+dnssec", "+nocmd", "+nostats", "+noquestion"])
+            .args([name, rtype])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_ascii_lowercase();
+        let mut lines: Vec<String> = text
+            .lines()
+            .filter(|l| !l.is_empty() && !l.contains("->>header<<-") && !l.starts_with(";; got answer"))
+            .map(|l| {
+                if l.starts_with(";; flags") {
+                    l.split(';').nth(2).unwrap_or_default().to_string()
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect();
+        lines.sort();
+        lines
+    };
+    for (name, rtype) in [
+        (ZONE.to_string(), "MX"),
+        (format!("_sip._tcp.{ZONE}"), "SRV"),
+        (format!("www.{ZONE}"), "HTTPS"),
+        (format!("alias.{ZONE}"), "A"),
+        (format!("host.old.{ZONE}"), "A"),
+        (format!("x.child.{ZONE}"), "A"),
+        (format!("a.{ZONE}"), "A"),
+    ] {
+        assert_eq!(whole(s.dns, &name, rtype), whole(knot.addr, &name, rtype), "{name} {rtype}");
+    }
+    // The comparison sees every section: the additional addresses and the echoed DO bit.
+    let mx = whole(s.dns, ZONE, "MX");
+    assert!(mx.iter().any(|l| l.starts_with("mail.types.example.") && l.contains("192.0.2.25")), "{mx:?}");
+    assert!(mx.iter().any(|l| l.contains("flags: do")), "{mx:?}");
+    let dname = whole(s.dns, &format!("host.old.{ZONE}"), "A");
+    assert!(dname.iter().any(|l| l.contains("cname") && l.contains("host.new.types.example.")), "{dname:?}");
+}

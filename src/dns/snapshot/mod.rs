@@ -8,13 +8,8 @@ use std::sync::Arc;
 use imbl::{HashMap as SharedMap, HashSet as SharedSet};
 
 use hickory_proto::op::ResponseCode;
-use hickory_proto::rr::rdata::{NS, SOA};
+use hickory_proto::rr::rdata::CNAME;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
-
-use super::Settings;
-use super::convert::{absolute_name, to_wire};
-use crate::domain::record::Record as StoredRecord;
-use crate::domain::zone::Zone;
 
 /// How far an in-zone CNAME chain is followed.
 const MAX_CHAIN: usize = 8;
@@ -33,15 +28,6 @@ impl Node {
     }
 }
 
-/// Pushes without a Vec's first growth to four slots while small: most names hold one set of
-/// one or two records, and every spare slot for a hickory `Record` costs 272 bytes.
-fn push_tight<T>(items: &mut Vec<T>, item: T) {
-    if items.len() < 4 {
-        items.reserve_exact(1);
-    }
-    items.push(item);
-}
-
 pub struct ZoneSnapshot {
     pub id: String,
     pub domain: String,
@@ -58,6 +44,8 @@ pub struct ZoneSnapshot {
     nodes: SharedMap<String, Arc<Node>>,
     /// Names below the apex that carry NS records: zone cuts.
     cuts: SharedSet<String>,
+    /// Names that carry a DNAME: the names below them are rewritten (RFC 6672).
+    dnames: SharedSet<String>,
 }
 
 /// What a query gets: the sections of the answer and its flags. Records are borrowed from the
@@ -72,164 +60,9 @@ pub struct Lookup<'a> {
     pub additional: Vec<Cow<'a, Record>>,
 }
 
+mod build;
+
 impl ZoneSnapshot {
-    /// A snapshot of `zone`'s current version (serial, SOA, settings) over these nodes.
-    fn versioned(
-        zone: &Zone,
-        settings: &Settings,
-        nodes: SharedMap<String, Arc<Node>>,
-        cuts: SharedSet<String>,
-    ) -> ZoneSnapshot {
-        let origin = absolute_name(&zone.domain).unwrap_or_else(Name::root);
-        let soa = soa_record(zone, &origin, settings);
-        ZoneSnapshot {
-            id: zone.id.clone(),
-            domain: zone.domain.clone(),
-            serial: zone.serial,
-            negative_soa: negative(&soa, zone),
-            soa,
-            allow_transfer: zone.allow_transfer.clone(),
-            nodes,
-            cuts,
-        }
-    }
-
-    /// The zone as `records` hands over its stored records, one at a time, so a large zone is
-    /// never held twice.
-    pub fn build<E>(
-        zone: &Zone,
-        settings: &Settings,
-        records: impl FnOnce(&mut dyn FnMut(StoredRecord)) -> Result<(), E>,
-    ) -> Result<ZoneSnapshot, E> {
-        let mut snapshot = Self::versioned(zone, settings, SharedMap::new(), SharedSet::new());
-        snapshot.insert(zone.domain.clone(), snapshot.soa.clone());
-        let mut has_apex_ns = false;
-        records(&mut |record| {
-            has_apex_ns |= is_apex_ns(&record);
-            snapshot.add(&record);
-        })?;
-        if !has_apex_ns {
-            let origin = absolute_name(&zone.domain).unwrap_or_else(Name::root);
-            for target in settings.ns_names.iter().filter_map(|ns| absolute_name(ns)) {
-                snapshot
-                    .insert(zone.domain.clone(), Record::from_rdata(origin.clone(), APEX_TTL, RData::NS(NS(target))));
-            }
-        }
-        snapshot.find_cuts();
-        Ok(snapshot)
-    }
-
-    /// The next version of this zone after one change, sharing every untouched node; None when
-    /// the change needs a rebuild from the store (the zone's own apex NS came or went, which
-    /// decides whether the generated NS are served).
-    pub fn apply(
-        &self,
-        zone: &Zone,
-        removed: &[StoredRecord],
-        added: &[StoredRecord],
-        settings: &Settings,
-    ) -> Option<ZoneSnapshot> {
-        if removed.iter().chain(added).any(is_apex_ns) {
-            return None;
-        }
-        let mut next = Self::versioned(zone, settings, self.nodes.clone(), self.cuts.clone());
-        let soa = next.soa.clone();
-        if let Some(apex) = next.nodes.get_mut(&zone.domain).map(Arc::make_mut) {
-            apex.rrsets.retain(|(t, _)| *t != RecordType::SOA);
-            apex.rrsets.insert(0, (RecordType::SOA, vec![soa]));
-        }
-        for record in removed {
-            next.remove(record);
-        }
-        for record in added {
-            next.add(record);
-        }
-        next.update_cuts(removed.iter().chain(added));
-        Some(next)
-    }
-
-    /// Keeps `cuts` right at the names whose NS records changed (the apex's rebuild instead).
-    fn update_cuts<'r>(&mut self, changed: impl Iterator<Item = &'r StoredRecord>) {
-        for record in changed.filter(|r| r.data.rtype == crate::domain::record::RecordType::NS) {
-            let owner = crate::domain::name::absolute(&record.data.name, &self.domain);
-            if self.nodes.get(&owner).is_some_and(|node| node.get(RecordType::NS).is_some()) {
-                self.cuts.insert(owner);
-            } else {
-                self.cuts.remove(&owner);
-            }
-        }
-    }
-
-    fn insert(&mut self, owner: String, record: Record) {
-        let node = Arc::make_mut(self.nodes.entry(owner).or_default());
-        match node.rrsets.iter_mut().find(|(t, _)| *t == record.record_type()) {
-            Some((_, set)) => push_tight(set, record),
-            None => push_tight(&mut node.rrsets, (record.record_type(), vec![record])),
-        }
-    }
-
-    /// Adds a stored record, and the empty non-terminals above it (they exist: NODATA, not
-    /// NXDOMAIN, and they stop wildcard matching).
-    fn add(&mut self, record: &StoredRecord) {
-        let Some(wire) = to_wire(&self.domain, &record.data) else { return };
-        let owner = crate::domain::name::absolute(&record.data.name, &self.domain);
-        self.ensure_node(&owner);
-        self.insert(owner, wire);
-    }
-
-    /// Creates the node of `name` (in this zone) and any missing above it, each counted in
-    /// its parent.
-    fn ensure_node(&mut self, name: &str) {
-        if self.nodes.contains_key(name) {
-            return;
-        }
-        self.nodes.insert(name.to_string(), Arc::default());
-        if let Some(parent) = self.parent(name) {
-            self.ensure_node(parent);
-            if let Some(node) = self.nodes.get_mut(parent).map(Arc::make_mut) {
-                node.children += 1;
-            }
-        }
-    }
-
-    /// The name one label up, None at the apex.
-    fn parent<'n>(&self, name: &'n str) -> Option<&'n str> {
-        let (_, parent) = name.split_once('.')?;
-        (name != self.domain && parent.len() >= self.domain.len()).then_some(parent)
-    }
-
-    /// Removes a stored record; a name left empty goes too unless names below it remain.
-    fn remove(&mut self, record: &StoredRecord) {
-        let Some(wire) = to_wire(&self.domain, &record.data) else { return };
-        let owner = crate::domain::name::absolute(&record.data.name, &self.domain);
-        if let Some(node) = self.nodes.get_mut(&owner).map(Arc::make_mut) {
-            for (_, set) in node.rrsets.iter_mut() {
-                if let Some(at) = set.iter().position(|r| *r == wire) {
-                    set.remove(at);
-                }
-            }
-            node.rrsets.retain(|(_, set)| !set.is_empty());
-        }
-        let mut name = owner;
-        while self.nodes.get(&name).is_some_and(|n| n.rrsets.is_empty() && n.children == 0) {
-            let Some(parent) = self.parent(&name).map(str::to_string) else { break };
-            self.nodes.remove(&name);
-            if let Some(node) = self.nodes.get_mut(&parent).map(Arc::make_mut) {
-                node.children = node.children.saturating_sub(1);
-            }
-            name = parent;
-        }
-    }
-
-    fn find_cuts(&mut self) {
-        self.cuts = self
-            .nodes
-            .iter()
-            .filter(|(name, node)| **name != self.domain && node.get(RecordType::NS).is_some())
-            .map(|(n, _)| n.clone())
-            .collect();
-    }
-
     /// Answers `qname` (lowercase, no trailing dot; inside this zone) for `qtype`. `owner` is
     /// the question's name as asked, so answers echo its case.
     pub fn lookup<'a>(&'a self, qname: &str, owner: &Name, qtype: RecordType) -> Lookup<'a> {
@@ -239,6 +72,51 @@ impl ZoneSnapshot {
         let mut out = Lookup { authoritative: true, ..Lookup::default() };
         self.answer(qname, owner, qtype, &mut out, 0);
         out
+    }
+
+    /// The DNAME owner strictly above `qname`, if any: the names below it are rewritten.
+    fn dname_above<'n>(&self, qname: &'n str) -> Option<&'n str> {
+        if self.dnames.is_empty() {
+            return None;
+        }
+        let mut name = qname;
+        while let Some(parent) = self.parent(name) {
+            if self.dnames.contains(parent) {
+                return Some(parent);
+            }
+            name = parent;
+        }
+        None
+    }
+
+    /// RFC 6672 §3: the DNAME, a CNAME synthesized from it for the name asked, and the answer
+    /// at the new name while it stays in this zone. A new name too long is YXDOMAIN.
+    fn substitute<'a>(
+        &'a self,
+        dname_owner: &str,
+        qname: &str,
+        owner: &Name,
+        qtype: RecordType,
+        out: &mut Lookup<'a>,
+        depth: usize,
+    ) {
+        let Some(dname) = self.nodes.get(dname_owner).and_then(|n| n.get(RecordType::DNAME)).and_then(<[_]>::first)
+        else {
+            return;
+        };
+        out.answers.push(Cow::Borrowed(dname));
+        let RData::Unknown { rdata, .. } = &dname.data else { return };
+        let target =
+            crate::domain::rdata::print(crate::domain::record::RecordType::DNAME, rdata.anything.as_slice(), true);
+        let prefix = &qname[..qname.len() - dname_owner.len()];
+        let Some(new) =
+            target.ok().and_then(|t| Name::from_ascii(format!("{prefix}{}", t.trim_start_matches('.'))).ok())
+        else {
+            out.rcode = ResponseCode::YXDomain;
+            return;
+        };
+        out.answers.push(Cow::Owned(Record::from_rdata(owner.clone(), dname.ttl, RData::CNAME(CNAME(new.clone())))));
+        self.follow(&new, qtype, out, depth);
     }
 
     /// The topmost zone cut at or above `qname`; a DS query at the cut itself is the parent's.
@@ -265,17 +143,27 @@ impl ZoneSnapshot {
         }
     }
 
-    /// Addresses of in-zone targets (NS glue, MX and SRV targets) for the additional section.
+    /// Addresses of in-zone targets (NS glue; MX, SRV, SVCB and HTTPS targets) for the
+    /// additional section.
     fn glue(&self, records: &[Record]) -> Vec<Cow<'_, Record>> {
         let mut out = Vec::new();
         for record in records {
-            let target = match &record.data {
-                RData::NS(ns) => &ns.0,
-                RData::MX(mx) => &mx.exchange,
-                RData::SRV(srv) => &srv.target,
+            let key = match &record.data {
+                RData::NS(ns) => ns.0.to_ascii(),
+                RData::MX(mx) => mx.exchange.to_ascii(),
+                RData::SRV(srv) => srv.target.to_ascii(),
+                RData::Unknown { code, rdata } if matches!(*code, RecordType::SVCB | RecordType::HTTPS) => {
+                    let rtype = crate::domain::record::RecordType(u16::from(*code));
+                    let Some(target) =
+                        crate::domain::rdata::targets(rtype, rdata.anything.as_slice()).into_iter().next()
+                    else {
+                        continue;
+                    };
+                    target
+                }
                 _ => continue,
             };
-            let key = target.to_ascii().trim_end_matches('.').to_ascii_lowercase();
+            let key = key.trim_end_matches('.').to_ascii_lowercase();
             if let Some(node) = self.nodes.get(&key) {
                 for rtype in [RecordType::A, RecordType::AAAA] {
                     out.extend(node.get(rtype).unwrap_or_default().iter().map(Cow::Borrowed));
@@ -286,6 +174,9 @@ impl ZoneSnapshot {
     }
 
     fn answer<'a>(&'a self, qname: &str, owner: &Name, qtype: RecordType, out: &mut Lookup<'a>, depth: usize) {
+        if let Some(dname_owner) = self.dname_above(qname) {
+            return self.substitute(dname_owner, qname, owner, qtype, out, depth);
+        }
         let node = match self.nodes.get(qname).map(AsRef::as_ref).or_else(|| self.wildcard_for(qname)) {
             Some(node) => node,
             None => {
@@ -323,7 +214,14 @@ impl ZoneSnapshot {
     fn follow<'a>(&'a self, target: &Name, qtype: RecordType, out: &mut Lookup<'a>, depth: usize) {
         let key = target.to_ascii().trim_end_matches('.').to_ascii_lowercase();
         let in_zone = key == self.domain || key.strip_suffix(&self.domain).is_some_and(|r| r.ends_with('.'));
-        if depth + 1 >= MAX_CHAIN || !in_zone || self.cut_above(&key, qtype).is_some() {
+        if depth + 1 >= MAX_CHAIN || !in_zone {
+            return;
+        }
+        // Into a delegation: the referral joins the answer, as Knot gives it.
+        if let Some(cut) = self.cut_above(&key, qtype) {
+            let referral = self.referral(cut);
+            out.authority.extend(referral.authority);
+            out.additional.extend(referral.additional);
             return;
         }
         self.answer(&key, target, qtype, out, depth + 1);
@@ -387,30 +285,6 @@ where
             Cow::Owned(r)
         }
     })
-}
-
-fn is_apex_ns(record: &StoredRecord) -> bool {
-    record.data.name == "@" && record.data.rtype == crate::domain::record::RecordType::NS
-}
-
-/// The SOA as negative answers carry it: TTL = min(SOA TTL, MINIMUM) (RFC 2308 §3).
-fn negative(soa: &Record, zone: &Zone) -> Record {
-    let mut negative = soa.clone();
-    negative.ttl = soa.ttl.min(zone.soa.minimum);
-    negative
-}
-
-fn soa_record(zone: &Zone, origin: &Name, settings: &Settings) -> Record {
-    let mname = settings.ns_names.first().and_then(|n| absolute_name(n)).unwrap_or_else(|| origin.clone());
-    let rname = settings
-        .hostmaster
-        .as_deref()
-        .and_then(|h| absolute_name(&h.replacen('@', ".", 1)))
-        .or_else(|| absolute_name(&format!("hostmaster.{}", zone.domain)))
-        .unwrap_or_else(|| origin.clone());
-    let t = zone.soa;
-    let soa = SOA::new(mname, rname, zone.serial, t.refresh as i32, t.retry as i32, t.expire as i32, t.minimum);
-    Record::from_rdata(origin.clone(), APEX_TTL, RData::SOA(soa))
 }
 
 /// All served zones, found by the longest matching suffix of a query name. A change to one

@@ -1,0 +1,216 @@
+//! Building a zone's snapshot from its stored records, and the next version after a change,
+//! sharing every node the change did not touch.
+
+use std::sync::Arc;
+
+use hickory_proto::rr::rdata::{NS, SOA};
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+use imbl::{HashMap as SharedMap, HashSet as SharedSet};
+
+use super::super::Settings;
+use super::super::convert::{absolute_name, to_wire};
+use super::{APEX_TTL, Node, ZoneSnapshot};
+use crate::domain::record::Record as StoredRecord;
+use crate::domain::zone::Zone;
+
+impl ZoneSnapshot {
+    /// A snapshot of `zone`'s current version (serial, SOA, settings) over these nodes.
+    fn versioned(
+        zone: &Zone,
+        settings: &Settings,
+        nodes: SharedMap<String, Arc<Node>>,
+        cuts: SharedSet<String>,
+        dnames: SharedSet<String>,
+    ) -> ZoneSnapshot {
+        let origin = absolute_name(&zone.domain).unwrap_or_else(Name::root);
+        let soa = soa_record(zone, &origin, settings);
+        ZoneSnapshot {
+            id: zone.id.clone(),
+            domain: zone.domain.clone(),
+            serial: zone.serial,
+            negative_soa: negative(&soa, zone),
+            soa,
+            allow_transfer: zone.allow_transfer.clone(),
+            nodes,
+            cuts,
+            dnames,
+        }
+    }
+
+    /// The zone as `records` hands over its stored records, one at a time, so a large zone is
+    /// never held twice.
+    pub fn build<E>(
+        zone: &Zone,
+        settings: &Settings,
+        records: impl FnOnce(&mut dyn FnMut(StoredRecord)) -> Result<(), E>,
+    ) -> Result<ZoneSnapshot, E> {
+        let mut snapshot = Self::versioned(zone, settings, SharedMap::new(), SharedSet::new(), SharedSet::new());
+        snapshot.insert(zone.domain.clone(), snapshot.soa.clone());
+        let mut has_apex_ns = false;
+        records(&mut |record| {
+            has_apex_ns |= is_apex_ns(&record);
+            snapshot.add(&record);
+        })?;
+        if !has_apex_ns {
+            let origin = absolute_name(&zone.domain).unwrap_or_else(Name::root);
+            for target in settings.ns_names.iter().filter_map(|ns| absolute_name(ns)) {
+                snapshot
+                    .insert(zone.domain.clone(), Record::from_rdata(origin.clone(), APEX_TTL, RData::NS(NS(target))));
+            }
+        }
+        snapshot.find_cuts();
+        Ok(snapshot)
+    }
+
+    /// The next version of this zone after one change, sharing every untouched node; None when
+    /// the change needs a rebuild from the store (the zone's own apex NS came or went, which
+    /// decides whether the generated NS are served).
+    pub fn apply(
+        &self,
+        zone: &Zone,
+        removed: &[StoredRecord],
+        added: &[StoredRecord],
+        settings: &Settings,
+    ) -> Option<ZoneSnapshot> {
+        if removed.iter().chain(added).any(is_apex_ns) {
+            return None;
+        }
+        let mut next = Self::versioned(zone, settings, self.nodes.clone(), self.cuts.clone(), self.dnames.clone());
+        let soa = next.soa.clone();
+        if let Some(apex) = next.nodes.get_mut(&zone.domain).map(Arc::make_mut) {
+            apex.rrsets.retain(|(t, _)| *t != RecordType::SOA);
+            apex.rrsets.insert(0, (RecordType::SOA, vec![soa]));
+        }
+        for record in removed {
+            next.remove(record);
+        }
+        for record in added {
+            next.add(record);
+        }
+        next.update_cuts(removed.iter().chain(added));
+        Some(next)
+    }
+
+    /// Keeps `cuts` and `dnames` right at the names whose NS or DNAME records changed (the
+    /// apex's NS rebuild instead).
+    fn update_cuts<'r>(&mut self, changed: impl Iterator<Item = &'r StoredRecord>) {
+        use crate::domain::record::RecordType as Stored;
+        for record in changed.filter(|r| matches!(r.data.rtype, Stored::NS | Stored::DNAME)) {
+            let owner = crate::domain::name::absolute(&record.data.name, &self.domain);
+            let (set, rtype) = match record.data.rtype {
+                Stored::NS => (&mut self.cuts, RecordType::NS),
+                _ => (&mut self.dnames, RecordType::DNAME),
+            };
+            let present = self.nodes.get(&owner).is_some_and(|node| node.get(rtype).is_some());
+            if present && (rtype == RecordType::DNAME || owner != self.domain) {
+                set.insert(owner);
+            } else {
+                set.remove(&owner);
+            }
+        }
+    }
+
+    fn insert(&mut self, owner: String, record: Record) {
+        let node = Arc::make_mut(self.nodes.entry(owner).or_default());
+        match node.rrsets.iter_mut().find(|(t, _)| *t == record.record_type()) {
+            Some((_, set)) => push_tight(set, record),
+            None => push_tight(&mut node.rrsets, (record.record_type(), vec![record])),
+        }
+    }
+
+    /// Adds a stored record, and the empty non-terminals above it (they exist: NODATA, not
+    /// NXDOMAIN, and they stop wildcard matching).
+    fn add(&mut self, record: &StoredRecord) {
+        let Some(wire) = to_wire(&self.domain, &record.data) else { return };
+        let owner = crate::domain::name::absolute(&record.data.name, &self.domain);
+        self.ensure_node(&owner);
+        self.insert(owner, wire);
+    }
+
+    /// Creates the node of `name` (in this zone) and any missing above it, each counted in
+    /// its parent.
+    fn ensure_node(&mut self, name: &str) {
+        if self.nodes.contains_key(name) {
+            return;
+        }
+        self.nodes.insert(name.to_string(), Arc::default());
+        if let Some(parent) = self.parent(name) {
+            self.ensure_node(parent);
+            if let Some(node) = self.nodes.get_mut(parent).map(Arc::make_mut) {
+                node.children += 1;
+            }
+        }
+    }
+
+    /// The name one label up, None at the apex.
+    pub(super) fn parent<'n>(&self, name: &'n str) -> Option<&'n str> {
+        let (_, parent) = name.split_once('.')?;
+        (name != self.domain && parent.len() >= self.domain.len()).then_some(parent)
+    }
+
+    /// Removes a stored record; a name left empty goes too unless names below it remain.
+    fn remove(&mut self, record: &StoredRecord) {
+        let Some(wire) = to_wire(&self.domain, &record.data) else { return };
+        let owner = crate::domain::name::absolute(&record.data.name, &self.domain);
+        if let Some(node) = self.nodes.get_mut(&owner).map(Arc::make_mut) {
+            for (_, set) in node.rrsets.iter_mut() {
+                if let Some(at) = set.iter().position(|r| *r == wire) {
+                    set.remove(at);
+                }
+            }
+            node.rrsets.retain(|(_, set)| !set.is_empty());
+        }
+        let mut name = owner;
+        while self.nodes.get(&name).is_some_and(|n| n.rrsets.is_empty() && n.children == 0) {
+            let Some(parent) = self.parent(&name).map(str::to_string) else { break };
+            self.nodes.remove(&name);
+            if let Some(node) = self.nodes.get_mut(&parent).map(Arc::make_mut) {
+                node.children = node.children.saturating_sub(1);
+            }
+            name = parent;
+        }
+    }
+
+    fn find_cuts(&mut self) {
+        let owners = |rtype: RecordType, apex: bool| -> SharedSet<String> {
+            let domain = &self.domain;
+            let of_type = |(name, node): &(&String, &Arc<Node>)| (apex || *name != domain) && node.get(rtype).is_some();
+            self.nodes.iter().filter(of_type).map(|(n, _)| n.clone()).collect()
+        };
+        self.cuts = owners(RecordType::NS, false);
+        self.dnames = owners(RecordType::DNAME, true);
+    }
+}
+
+fn is_apex_ns(record: &StoredRecord) -> bool {
+    record.data.name == "@" && record.data.rtype == crate::domain::record::RecordType::NS
+}
+
+/// The SOA as negative answers carry it: TTL = min(SOA TTL, MINIMUM) (RFC 2308 §3).
+fn negative(soa: &Record, zone: &Zone) -> Record {
+    let mut negative = soa.clone();
+    negative.ttl = soa.ttl.min(zone.soa.minimum);
+    negative
+}
+
+fn soa_record(zone: &Zone, origin: &Name, settings: &Settings) -> Record {
+    let mname = settings.ns_names.first().and_then(|n| absolute_name(n)).unwrap_or_else(|| origin.clone());
+    let rname = settings
+        .hostmaster
+        .as_deref()
+        .and_then(|h| absolute_name(&h.replacen('@', ".", 1)))
+        .or_else(|| absolute_name(&format!("hostmaster.{}", zone.domain)))
+        .unwrap_or_else(|| origin.clone());
+    let t = zone.soa;
+    let soa = SOA::new(mname, rname, zone.serial, t.refresh as i32, t.retry as i32, t.expire as i32, t.minimum);
+    Record::from_rdata(origin.clone(), APEX_TTL, RData::SOA(soa))
+}
+
+/// Pushes without a Vec's first growth to four slots while small: most names hold one set of
+/// one or two records, and every spare slot for a hickory `Record` costs 272 bytes.
+fn push_tight<T>(items: &mut Vec<T>, item: T) {
+    if items.len() < 4 {
+        items.reserve_exact(1);
+    }
+    items.push(item);
+}
