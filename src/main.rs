@@ -78,12 +78,26 @@ enum ConfigCommand {
 
 #[derive(Subcommand)]
 enum ZoneCommand {
+    /// Create a zone owned by a user
+    Create {
+        domain: String,
+        #[arg(long)]
+        user: String,
+    },
     /// Print a zone as a BIND master file
     Export { domain: String },
-    /// Import a BIND master file into a zone (merging unless --replace)
+    /// Import a BIND master file, or the zone as another server sends it (--from-axfr), into
+    /// a zone (merging unless --replace)
     Import {
         domain: String,
-        file: std::path::PathBuf,
+        /// The zone file (not with --from-axfr)
+        file: Option<std::path::PathBuf>,
+        /// Pull the zone from this server by AXFR (HOST:PORT)
+        #[arg(long, conflicts_with = "file")]
+        from_axfr: Option<String>,
+        /// Sign the transfer: NAME:ALGORITHM:BASE64-SECRET
+        #[arg(long, requires = "from_axfr")]
+        tsig: Option<String>,
         #[arg(long)]
         replace: bool,
         #[arg(long)]
@@ -301,9 +315,22 @@ fn zone(data: &DataArg, command: ZoneCommand) -> anyhow::Result<()> {
             service.publish_all()?;
             print!("{}", service.export_zone(&actor, &id)?.1);
         }
-        ZoneCommand::Import { domain, file, replace, dry_run } => {
+        ZoneCommand::Create { domain, user } => {
+            let owner = service.find_user(&user)?;
+            let zone = service.create_zone(&nsbox::service::Actor::user(&owner, "cli"), &domain)?;
+            println!("{}", zone.id);
+        }
+        ZoneCommand::Import { domain, file, from_axfr, tsig, replace, dry_run } => {
             let (id, actor) = service.zone_owner(&domain)?;
-            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let text = match (file, from_axfr) {
+                (Some(file), _) => {
+                    std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?
+                }
+                (None, Some(server)) => {
+                    nsbox::dns::axfr_in::fetch(&server, &domain, tsig.as_deref(), true).map_err(anyhow::Error::msg)?
+                }
+                (None, None) => anyhow::bail!("give a zone file or --from-axfr HOST:PORT"),
+            };
             service.publish_all()?;
             let mode = if replace { nsbox::service::ImportMode::Replace } else { nsbox::service::ImportMode::Merge };
             let report = service.import_zone(&actor, &id, &text, mode, dry_run)?;

@@ -2,6 +2,7 @@
 //! immutable `ZoneSet` behind an `ArcSwap`; `service` publishes a new snapshot of a zone after
 //! each commit, before its caller answers.
 
+pub mod axfr_in;
 mod convert;
 mod handler;
 mod mmsg;

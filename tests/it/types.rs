@@ -84,15 +84,20 @@ struct Knot {
 impl Knot {
     /// Starts knotd on a free port; a port another test took in the meantime means a retry.
     fn serve(text: &str) -> Knot {
+        Self::serve_with_key(text, None)
+    }
+
+    /// Knot that also lets a TSIG key (hmac-sha256, base64 secret) transfer the zone.
+    fn serve_with_key(text: &str, key: Option<&str>) -> Knot {
         for _ in 0..5 {
-            if let Some(knot) = Self::try_serve(text) {
+            if let Some(knot) = Self::try_serve(text, key) {
                 return knot;
             }
         }
         panic!("knotd did not load the zone");
     }
 
-    fn try_serve(text: &str) -> Option<Knot> {
+    fn try_serve(text: &str, key: Option<&str>) -> Option<Knot> {
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).unwrap().port();
         let zone = dir.path().join("zone");
@@ -101,9 +106,13 @@ impl Knot {
         std::fs::write(
             &conf,
             format!(
-                "server:\n  listen: 127.0.0.1@{port}\n  rundir: {d}\ndatabase:\n  storage: {d}\nlog:\n  - target: stderr\n    any: error\nzone:\n  - domain: {ZONE}\n    file: {z}\n    zonefile-sync: -1\n    journal-content: none\n",
+                "server:\n  listen: 127.0.0.1@{port}\n  rundir: {d}\ndatabase:\n  storage: {d}\nlog:\n  - target: stderr\n    any: error\n{keys}zone:\n  - domain: {ZONE}\n    file: {z}\n    zonefile-sync: -1\n    journal-content: none\n{acl}",
                 d = dir.path().display(),
-                z = zone.display()
+                z = zone.display(),
+                keys = key.map_or(String::new(), |k| format!(
+                    "key:\n  - id: xfr.key\n    algorithm: hmac-sha256\n    secret: {k}\nacl:\n  - id: xfr\n    key: xfr.key\n    action: transfer\n"
+                )),
+                acl = if key.is_some() { "    acl: xfr\n" } else { "" }
             ),
         )
         .unwrap();
@@ -386,4 +395,53 @@ fn answers_follow_knot_beyond_the_answer_section() {
     assert!(mx.iter().any(|l| l.contains("flags: do")), "{mx:?}");
     let dname = whole(s.dns, &format!("host.old.{ZONE}"), "A");
     assert!(dname.iter().any(|l| l.contains("cname") && l.contains("host.new.types.example.")), "{dname:?}");
+}
+
+/// A migration in one step: the zone pulled from a running Knot by AXFR with TSIG, through
+/// the API and the offline CLI, serves every type as Knot does; a wrong key is refused.
+#[test]
+fn a_zone_pulled_from_knot_by_axfr_with_tsig_is_served_as_knot_serves_it() {
+    let secret = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ=";
+    let knot = Knot::serve_with_key(&zone_file(), Some(secret));
+    let tsig = format!("xfr.key:hmac-sha256:{secret}");
+    let s = Server::start();
+    let z = s.zone(&s.admin_token, ZONE);
+    let pull = |tsig: &str| {
+        let query = format!("?from=axfr&server={}&tsig={}", knot.addr, tsig.replace('+', "%2B").replace('=', "%3D"));
+        s.request("POST", &format!("/api/v1/dns-zones/{z}/import{query}"), Some(&s.admin_token), None)
+    };
+    let wrong = pull("xfr.key:hmac-sha256:d3Jvbmc=");
+    assert_eq!(wrong.error(400, "validation_error")["field"], "server", "{}", wrong.text);
+    let r = pull(&tsig);
+    assert_eq!((r.status, r.body["refused"].as_array().map(Vec::len)), (200, Some(0)), "{}", r.text);
+    assert_served_like_knot(s.dns, knot.addr, "AXFR through the API");
+    let tenant = s.user_token("tenant", &[], &[]);
+    let tz = s.zone(&tenant, "tenant.example");
+    let local = s.request(
+        "POST",
+        &format!("/api/v1/dns-zones/{tz}/import?from=axfr&server={}", knot.addr),
+        Some(&tenant),
+        None,
+    );
+    assert!(local.error(400, "validation_error")["detail"].as_str().unwrap().contains("local"), "{}", local.text);
+
+    // Offline: a whole migration scripted without a running server.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("migrate.redb");
+    crate::process::offline_token(&data);
+    let (ok, out) = crate::process::run(crate::process::nsbox(&data).args(["zone", "create", ZONE, "--user", "ops"]));
+    assert!(ok, "{out}");
+    let server = knot.addr.to_string();
+    let (ok, out) = crate::process::run(crate::process::nsbox(&data).args([
+        "zone",
+        "import",
+        ZONE,
+        "--from-axfr",
+        &server,
+        "--tsig",
+        &tsig,
+    ]));
+    assert!(ok && out.contains("imported:"), "{out}");
+    let (ok, exported) = crate::process::run(crate::process::nsbox(&data).args(["zone", "export", ZONE]));
+    assert!(ok && exported.contains("TLSA") && exported.contains("HTTPS"), "{exported}");
 }

@@ -17,7 +17,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 pub use fields::Field;
-pub use types::{DESCRIPTORS, Descriptor};
+pub use types::{DESCRIPTORS, Descriptor, name_of as type_name};
 
 use super::ValidationError;
 

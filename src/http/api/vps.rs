@@ -416,12 +416,18 @@ pub struct ImportQuery {
     /// `true` reports what would change and writes nothing.
     #[param(value_type = Option<bool>)]
     dry_run: Option<String>,
+    /// `axfr`: pull the zone from `server` instead of taking a body (a migration).
+    from: Option<String>,
+    /// With `from=axfr`: the server to pull from, `host:port`.
+    server: Option<String>,
+    /// With `from=axfr`: a TSIG key for the transfer, `NAME:ALGORITHM:BASE64-SECRET`.
+    tsig: Option<String>,
 }
 
 /// Imports a BIND master file (the request body): `?mode=merge|replace&dry_run=true|false`.
 #[utoipa::path(
     post, path = "/api/v1/dns-zones/{uuid}/import", tag = "VPS.org zones and records", operation_id = "vps_import_zone",
-    summary = "Import a BIND master file into the zone", params(ZonePath, ImportQuery),
+    summary = "Import a BIND master file into the zone, or pull the zone from a server by AXFR", params(ZonePath, ImportQuery),
     request_body(content = String, content_type = "text/dns", example = "$ORIGIN example.com.\n$TTL 3600\nftp IN CNAME www\n"),
     responses(
         (status = 200, description = "What was (or, on a dry run, would be) added, changed, removed and refused, by line", body = ImportReport),
@@ -447,7 +453,19 @@ pub async fn import_zone(
         "false" | "0" => false,
         _ => return Err(invalid("dry_run", "dry_run is true or false").into()),
     };
-    let text = String::from_utf8(body.to_vec()).map_err(|_| invalid("body", "The zone file is not UTF-8 text"))?;
+    let text = match query.from.as_deref() {
+        None => String::from_utf8(body.to_vec()).map_err(|_| invalid("body", "The zone file is not UTF-8 text"))?,
+        Some("axfr") => {
+            let server = query.server.clone().ok_or_else(|| invalid("server", "from=axfr needs server=HOST:PORT"))?;
+            let (tsig, admin) = (query.tsig.clone(), caller.admin);
+            let (svc, caller, id) = (svc.clone(), caller.0.clone(), path.clone());
+            let domain = blocking(move || svc.get_zone(&caller, &id)).await?.0.domain;
+            web::block(move || crate::dns::axfr_in::fetch(&server, &domain, tsig.as_deref(), admin))
+                .await?
+                .map_err(|e| invalid("server", &e))?
+        }
+        Some(_) => return Err(invalid("from", "from is axfr (or left out, for a zone file in the body)").into()),
+    };
     let report = blocking(move || svc.import_zone(&caller, &path, &text, mode, dry_run)).await?;
     let failed = !dry_run && !report.applied;
     let body = import_report(report, dry_run);
