@@ -34,3 +34,18 @@ for (const input of document.querySelectorAll("input[data-filter-target]")) {
     }
   });
 }
+
+// The record form names the chosen type's syntax and shows its example as the placeholder.
+const typeSelect = document.querySelector("#f-type");
+const typeHint = document.querySelector("#type-hint");
+const contentInput = document.querySelector("#f-content");
+if (typeSelect && typeHint) {
+  const show = () => {
+    const option = typeSelect.selectedOptions[0];
+    if (!option) return;
+    const code = (text) => { const c = document.createElement("code"); c.textContent = text; return c; };
+    typeHint.replaceChildren("Content: ", code(option.dataset.syntax), " — e.g. ", code(option.dataset.example));
+    if (contentInput) contentInput.placeholder = option.dataset.example;
+  };
+  typeSelect.addEventListener("change", show);
+}

@@ -415,6 +415,16 @@ fn a_zone_pulled_from_knot_by_axfr_with_tsig_is_served_as_knot_serves_it() {
     let r = pull(&tsig);
     assert_eq!((r.status, r.body["refused"].as_array().map(Vec::len)), (200, Some(0)), "{}", r.text);
     assert_served_like_knot(s.dns, knot.addr, "AXFR through the API");
+    // The console previews the same pull: everything is already there.
+    let mut browser = crate::web::Browser::new(&s);
+    browser.login("admin", crate::support::ADMIN_PASSWORD);
+    let csrf = browser.get("/zones").csrf();
+    let server = knot.addr.to_string();
+    let form = [("server", server.as_str()), ("tsig", tsig.as_str()), ("mode", "merge"), ("csrf", &csrf)];
+    let preview = browser.post(&format!("/zones/{z}/import"), &form);
+    // The examples and the apex NS of the file.
+    let unchanged = format!("0 to add, 0 to change, 0 to remove, {} unchanged, 0 refused", EXAMPLES.len() + 1);
+    assert!(preview.body.contains(&unchanged), "the console's AXFR preview: {unchanged} not found");
     let tenant = s.user_token("tenant", &[], &[]);
     let tz = s.zone(&tenant, "tenant.example");
     let local = s.request(

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::views::{self, csrf, form_error, page, url_encode};
 use super::{ServerInfo, Viewer, WebError, WebResult, blocking, html, redirect};
+use crate::domain::rdata::DESCRIPTORS;
 use crate::domain::record::{Record, RecordData, RecordInput, RecordType};
 use crate::domain::zone::Zone;
 use crate::domain::{ValidationError, name, zonefile};
@@ -119,12 +120,23 @@ fn record_form(
             div.field.invalid[error.is_some_and(|e| e.field.as_deref() == Some("type"))] {
                 label for="f-type" { "Type" }
                 select #f-type name="type" {
-                    @for t in RecordType::named() { option value=(t) selected[form.rtype.eq_ignore_ascii_case(&t.to_string())] { (t) } }
+                    @if !form.rtype.is_empty() && !DESCRIPTORS.iter().any(|d| form.rtype.eq_ignore_ascii_case(d.name)) {
+                        option value=(form.rtype) selected { (form.rtype) }
+                    }
+                    @for d in DESCRIPTORS {
+                        option value=(d.name) data-syntax=(d.syntax) data-example=(d.example) selected[form.rtype.eq_ignore_ascii_case(d.name)] { (d.name) }
+                    }
                 }
+                @let chosen = DESCRIPTORS.iter().find(|d| form.rtype.eq_ignore_ascii_case(d.name)).unwrap_or(&DESCRIPTORS[0]);
+                p.hint #type-hint { "Content: " code { (chosen.syntax) } " — e.g. " code { (chosen.example) } }
                 @if let Some(e) = error.filter(|e| e.field.as_deref() == Some("type")) { p.error role="alert" { (e.message) } }
             }
             (views::field("Name", "name", &form.name, error, "@, www, _dmarc, *.dev"))
             (views::field("Content", "content", &form.content, error, "192.0.2.1, mail.example.com, text…"))
+            details.types {
+                summary { "Syntax of every type (any other: TYPEnnn with \\# <length> <hex>)" }
+                table { tbody { @for d in DESCRIPTORS { tr { th { (d.name) } td { code { (d.syntax) } } td { code { (d.example) } } } } } }
+            }
             (views::field("TTL (s)", "ttl", &form.ttl, error, "300"))
             (views::field("Priority (MX, SRV)", "priority", &form.priority, error, "10"))
             button.primary type="submit" { (submit) }
@@ -510,6 +522,16 @@ fn zonefile_section(viewer: &Viewer, zone: &Zone, import: Option<&(ImportReport,
                 }
                 button type="submit" { "Preview import" }
             }
+            form method="post" action=(format!("/zones/{}/import", zone.id)) {
+                (csrf(viewer))
+                h3 { "Or pull it from the server that has it now (AXFR)" }
+                div.row {
+                    div.field { label for="import-server" { "Server (host:port)" } input #import-server name="server" placeholder="192.0.2.53:53"; }
+                    div.field { label for="import-tsig" { "TSIG key, if it asks for one" } input #import-tsig name="tsig" placeholder="xfr.example.net:hmac-sha256:c2VjcmV0"; }
+                }
+                input type="hidden" name="mode" value="merge";
+                button type="submit" { "Preview what it sends" }
+            }
         }
     }
 }
@@ -520,6 +542,12 @@ pub struct ImportForm {
     csrf: String,
     #[serde(default)]
     text: String,
+    /// Pull the zone from this server by AXFR instead (`host:port`).
+    #[serde(default)]
+    server: String,
+    /// The transfer's TSIG key, `NAME:ALGORITHM:SECRET`.
+    #[serde(default)]
+    tsig: String,
     #[serde(default)]
     mode: String,
     apply: Option<String>,
@@ -537,6 +565,10 @@ pub async fn import(
     let zone_id = path.into_inner();
     let form = form.into_inner();
     let mode = if form.mode == "replace" { ImportMode::Replace } else { ImportMode::Merge };
+    let mut form = form;
+    if !form.server.trim().is_empty() {
+        form.text = pull(&viewer, &svc, &zone_id, &form).await?;
+    }
     let (actor, id, service, text) = (viewer.actor.clone(), zone_id.clone(), svc.clone(), form.text.clone());
     let dry_run = form.apply.is_none();
     let report = blocking(move || service.import_zone(&actor, &id, &text, mode, dry_run)).await?;
@@ -549,6 +581,17 @@ pub async fn import(
         Extras { import: Some((report, form.text, mode)), ..Default::default() },
     )
     .await
+}
+
+/// The zone as the form's server sends it by AXFR, as zone-file text for the preview.
+async fn pull(viewer: &Viewer, svc: &web::Data<Service>, zone_id: &str, form: &ImportForm) -> Result<String, WebError> {
+    let (actor, id, service) = (viewer.actor.clone(), zone_id.to_string(), svc.clone());
+    let domain = blocking(move || service.get_zone(&actor, &id)).await?.0.domain;
+    let (server, tsig, admin) = (form.server.trim().to_string(), form.tsig.trim().to_string(), viewer.actor.admin);
+    let tsig = (!tsig.is_empty()).then_some(tsig);
+    web::block(move || crate::dns::axfr_in::fetch(&server, &domain, tsig.as_deref(), admin))
+        .await?
+        .map_err(|e| WebError::Service(Error::Validation(ValidationError::new("server", e))))
 }
 
 pub async fn export(viewer: Viewer, svc: web::Data<Service>, path: web::Path<String>) -> WebResult {
