@@ -115,6 +115,10 @@ pub fn parse_zone(text: &str, zone: &str) -> (Vec<ParsedRecord>, Vec<Refusal>, V
         let line = entry.line;
         let refuse = |reason: String| Refusal { line, reason };
         let Some(first) = entry.tokens.first() else { continue };
+        if entry.unclosed {
+            refused.push(refuse("a quoted string is not closed on its line".into()));
+            continue;
+        }
         match first.text.to_ascii_uppercase().as_str() {
             "$ORIGIN" => match entry.tokens.get(1) {
                 Some(t) => origin = absolute(&t.text, &origin),
@@ -180,6 +184,8 @@ struct Token {
 
 struct Entry {
     line: usize,
+    /// A quoted string ran to the end of its line without its closing quote.
+    unclosed: bool,
     /// Whether the entry began with white space: the owner is the previous one's.
     indented: bool,
     tokens: Vec<Token>,
@@ -195,10 +201,10 @@ fn entries(text: &str) -> Vec<Entry> {
         let line = number + 1;
         let mut chars = raw.chars().peekable();
         if current.is_none() {
-            current = Some(Entry { line, indented: raw.starts_with([' ', '\t']), tokens: Vec::new() });
+            current = Some(Entry { line, unclosed: false, indented: raw.starts_with([' ', '\t']), tokens: Vec::new() });
         }
-        let entry = current.as_mut().map(|e| &mut e.tokens);
-        let Some(tokens) = entry else { continue };
+        let Some(entry) = current.as_mut() else { continue };
+        let (tokens, unclosed) = (&mut entry.tokens, &mut entry.unclosed);
         while let Some(c) = chars.next() {
             match c {
                 ';' => break,
@@ -208,9 +214,13 @@ fn entries(text: &str) -> Vec<Entry> {
                 '"' => {
                     // Escapes stay as written: the record's type decodes them.
                     let mut text = String::new();
+                    *unclosed = true;
                     while let Some(q) = chars.next() {
                         match q {
-                            '"' => break,
+                            '"' => {
+                                *unclosed = false;
+                                break;
+                            }
                             '\\' => {
                                 text.push('\\');
                                 text.extend(chars.next());

@@ -311,6 +311,20 @@ fn invalid_data_of_every_type_is_a_field_error_naming_its_syntax() {
     }
     let r = s.post(&format!("/api/v1/domains/{z}/dns"), &t, json!({"type": "SSHFP", "name": "x", "content": "4 2"}));
     assert!(r.body["detail"].as_str().unwrap().contains("SSHFP syntax: <algorithm>"), "{}", r.text);
+
+    // A zone file refuses each such line, naming it; the console's form shows the error.
+    let file: String = invalid.iter().map(|(rtype, data)| format!("x IN {rtype} {data}\n")).collect();
+    let r = s.request("POST", &format!("/api/v1/dns-zones/{z}/import?dry_run=true"), Some(&t), Some(file.as_bytes()));
+    let refused = r.body["refused"].as_array().map(Vec::len);
+    assert_eq!(refused, Some(invalid.len()), "every line: {}", r.text);
+    let admin_zone = s.zone(&s.admin_token, "console-invalid.example");
+    let mut browser = crate::web::Browser::new(&s);
+    browser.login("admin", crate::support::ADMIN_PASSWORD);
+    let csrf = browser.get("/zones").csrf();
+    let form =
+        [("type", "TLSA"), ("name", "x"), ("content", "3 1 1 not-hex"), ("ttl", "3600"), ("csrf", csrf.as_str())];
+    let page = browser.post(&format!("/zones/{admin_zone}/records"), &form);
+    assert!(page.status == 400 && page.body.contains("TLSA syntax"), "the console names the syntax: {}", page.status);
 }
 
 /// The TTL policy: the API refuses a TTL outside it; zone files and RFC 2136 bring it inside
