@@ -347,6 +347,29 @@ fn ttl_policy_and_signed_source_zones() {
     assert_eq!(dig.answer[0].1, 60, "brought up to the minimum");
     assert_eq!(crate::dig::dig(s.dns, &["ttl.example", "DNSKEY"]).answer.len(), 0, "the source's keys are dropped");
 
+    // RFC 2136 takes a TTL outside the policy, brought inside it.
+    let key = s.post("/api/v1/tsig-keys", &s.admin_token, json!({"name": "ttl-key", "zones": ["ttl.example"]}));
+    let secret = key.body["secret"].as_str().unwrap().to_string();
+    let mut child = Command::new("nsupdate")
+        .args(["-y", &format!("hmac-sha256:ttl-key:{secret}")])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let script = format!(
+        "server 127.0.0.1 {}\nzone ttl.example\nupdate add short.ttl.example. 5 A 192.0.2.5\nsend\n",
+        s.dns.port()
+    );
+    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        crate::dig::dig(s.dns, &["short.ttl.example", "A"]).answer[0].1,
+        60,
+        "RFC 2136: brought up to the minimum"
+    );
+
     let wide = nsbox::config::ServeConfig { ttl_min: 10, ttl_max: 604_800, ..nsbox::config::ServeConfig::default() };
     let s = Server::start_with(wide);
     let t = s.user_token("ttl", &[], &[]);
