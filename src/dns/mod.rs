@@ -119,6 +119,11 @@ impl Catalog {
         true
     }
 
+    /// Tells the secondaries of `zone` of its current serial again (PowerDNS's `PUT …/notify`).
+    pub fn renotify(&self, zone: &Zone) {
+        self.notifier.zone_changed(&zone.domain, zone.serial, &zone.notify);
+    }
+
     /// The SOA data and apex NS names the nameserver serves for `domain`, as zone-file text.
     pub fn apex(&self, domain: &str) -> Option<(String, Vec<String>)> {
         let zones = self.zones.load();

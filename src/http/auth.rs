@@ -59,7 +59,12 @@ impl FromRequest for Caller {
     }
 }
 
+/// The token of a request: `Authorization: Bearer …`, or `X-API-Key: …` as PowerDNS's clients
+/// send it.
 fn bearer_token(req: &HttpRequest) -> Option<String> {
+    if let Some(key) = req.headers().get("x-api-key").and_then(|v| v.to_str().ok()) {
+        return Some(key.trim().to_string());
+    }
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())

@@ -11,7 +11,7 @@ use actix_web::middleware::{ErrorHandlers, NormalizePath, from_fn};
 use actix_web::web::{delete, get, patch, post, put, resource};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web as aweb};
 
-use api::{admin, pocket, vps};
+use api::{admin, pdns, pocket, vps};
 
 /// Largest request body accepted (a bulk request of 1000 records fits comfortably).
 pub const MAX_BODY: usize = 1 << 20;
@@ -84,13 +84,33 @@ pub fn routes(cfg: &mut aweb::ServiceConfig) {
             .service(
                 resource("/tsig-keys").route(get().to(admin::list_tsig_keys)).route(post().to(admin::create_tsig_key)),
             )
-            .service(resource("/tsig-keys/{name}").route(delete().to(admin::delete_tsig_key))),
+            .service(resource("/tsig-keys/{name}").route(delete().to(admin::delete_tsig_key)))
+            // PowerDNS dialect (external-dns, cert-manager, lego, octoDNS, Terraform, certbot)
+            .service(resource("/servers").route(get().to(pdns::servers)))
+            .service(resource("/servers/{server_id}").route(get().to(pdns::server)))
+            .service(
+                resource("/servers/{server_id}/zones")
+                    .route(get().to(pdns::list_zones))
+                    .route(post().to(pdns::create_zone)),
+            )
+            .service(
+                resource("/servers/{server_id}/zones/{zone_id}")
+                    .route(get().to(pdns::get_zone))
+                    .route(patch().to(pdns::patch_zone))
+                    .route(put().to(pdns::put_zone))
+                    .route(delete().to(pdns::delete_zone)),
+            )
+            .service(resource("/servers/{server_id}/zones/{zone_id}/export").route(get().to(pdns::export_zone)))
+            .service(resource("/servers/{server_id}/zones/{zone_id}/notify").route(put().to(pdns::notify)))
+            .service(resource("/servers/{server_id}/zones/{zone_id}/rectify").route(put().to(pdns::rectify)))
+            .service(resource("/servers/{server_id}/search-data").route(get().to(pdns::search))),
     );
     cfg.route("/healthz", get().to(healthz))
         .route("/metrics", get().to(metrics))
         .route("/readyz", get().to(readyz))
         .route("/static/{file}", get().to(assets::serve))
         .route("/api/openapi.json", get().to(api::openapi::serve))
+        .route("/api", get().to(pdns::versions))
         .configure(web::routes);
 }
 

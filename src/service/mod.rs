@@ -8,6 +8,7 @@ mod history;
 mod quota;
 mod ratelimit;
 mod records;
+mod rrsets;
 pub mod templates;
 mod tsig;
 mod update;
@@ -27,6 +28,7 @@ pub use accounts::{NewToken, UserChange};
 pub use quota::Quotas;
 pub use ratelimit::{Bucket, Limits, RateLimiter, RateStatus};
 pub use records::{BulkError, RecordChange};
+pub use rrsets::{RrsetAction, RrsetChange};
 pub use update::{Prerequisite, UpdateFailure, UpdateOp};
 pub use zonefile::{ImportMode, ImportReport};
 

@@ -30,6 +30,24 @@ impl Service {
         })
     }
 
+    /// The zone of `domain` as the actor sees it (PowerDNS names zones by their domain).
+    pub fn zone_named(&self, actor: &Actor, domain: &str) -> Result<Zone> {
+        actor.require(Scope::Read)?;
+        let domain = name::parse_domain(domain).map_err(|_| Error::NotFound("Zone"))?;
+        self.store.read(|r| match r.zone_by_domain(&domain)? {
+            Some(zone) if actor.sees(&zone) => Ok(zone),
+            _ => Err(Error::NotFound("Zone")),
+        })
+    }
+
+    /// Tells the zone's secondaries of its current serial again.
+    pub fn notify_zone(&self, actor: &Actor, zone_id: &str) -> Result<()> {
+        actor.require(Scope::Update)?;
+        let zone = self.store.read(|r| self.visible_zone(r, actor, zone_id))?;
+        self.catalog.renotify(&zone);
+        Ok(())
+    }
+
     pub fn get_zone(&self, actor: &Actor, zone_id: &str) -> Result<(Zone, Vec<Record>)> {
         actor.require(Scope::Read)?;
         self.store.read(|r| {

@@ -12,6 +12,7 @@ mod dns;
 mod durability;
 mod metrics;
 mod openapi;
+mod pdns;
 mod process;
 mod security;
 mod support;

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod openapi;
+pub mod pdns;
 pub mod pocket;
 pub mod vps;
 

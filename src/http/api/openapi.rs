@@ -5,7 +5,7 @@ use actix_web::HttpResponse;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use super::{admin, pocket, vps};
+use super::{admin, pdns, pocket, vps};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,12 +24,15 @@ use super::{admin, pocket, vps};
         admin::me, admin::backup, admin::list_users, admin::create_user, admin::get_user,
         admin::update_user, admin::delete_user, admin::list_tokens, admin::create_token,
         admin::revoke_token, admin::list_tsig_keys, admin::create_tsig_key, admin::delete_tsig_key,
+        pdns::servers, pdns::server, pdns::list_zones, pdns::create_zone, pdns::get_zone, pdns::patch_zone,
+        pdns::put_zone, pdns::delete_zone, pdns::export_zone, pdns::notify, pdns::rectify, pdns::search,
     ),
     components(schemas(super::ErrorBody)),
     tags(
         (name = "VPS.org zones and records", description = "The dialect of VPS.org's zones API (seed 003): zones by `uuid`, records with `record_type` and `value`, default TTL 3600, plain JSON lists with optional `?page=&page_size=`, BIND zone files in and out. Its console words: STENDIN = GET, KOZ = POST, JÊBIRIN = DELETE."),
         (name = "PocketDNS records", description = "The dialect of PocketDNS's records API (seed 000): records under `/domains/{domain_id}/dns` with `type` and `content`, default TTL 300, bulk creation and templates. A body of the wrong shape is a 422 `unprocessable_entity`."),
         (name = "Admin", description = "nsbox's own API: the caller, users, API tokens, TSIG keys and backups."),
+        (name = "PowerDNS", description = "The subset of the PowerDNS Authoritative HTTP API that external-dns, cert-manager, lego, octoDNS, Terraform, dnscontrol and certbot use, over the same zones, tokens and scopes: authenticate with `X-API-Key: <an nsbox token>`; the server is `localhost`; zones are named by their domain with its trailing dot; records change as RRsets; errors are `{\"error\": …}`. `GET /api` lists the API versions."),
     ),
     modifiers(&BearerToken),
     security(("bearer" = [])),
