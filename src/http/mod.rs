@@ -3,6 +3,7 @@
 pub mod api;
 mod assets;
 pub mod auth;
+mod dyndns;
 pub mod web;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -111,6 +112,8 @@ pub fn routes(cfg: &mut aweb::ServiceConfig) {
         .route("/static/{file}", get().to(assets::serve))
         .route("/api/openapi.json", get().to(api::openapi::serve))
         .route("/api", get().to(pdns::versions))
+        .route("/nic/update", get().to(dyndns::update))
+        .route("/update", get().to(dyndns::update))
         .configure(web::routes);
 }
 

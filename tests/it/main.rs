@@ -10,6 +10,7 @@ mod cli;
 mod dig;
 mod dns;
 mod durability;
+mod dyndns;
 mod metrics;
 mod openapi;
 mod pdns;
