@@ -1,5 +1,6 @@
 //! The one integration-test binary: every test drives a real server over real sockets.
 
+mod acme;
 mod api_auth;
 mod api_input;
 mod api_pocket;

@@ -187,3 +187,37 @@ fn octodns_syncs_a_zone_and_then_sees_no_changes() {
     let again = sync(false);
     assert!(again.contains("No changes were planned"), "{again}");
 }
+
+/// lexicon's PowerDNS provider (what certbot's DNS plugins build on) creates, lists and
+/// deletes an ACME challenge record.
+#[test]
+fn lexicon_creates_and_removes_a_challenge() {
+    let s = Server::start();
+    let key = s.user_token("lexicon", &[], &[]);
+    s.zone(&key, "lexicon-test.com");
+    // Through lexicon's client API, as certbot's DNS plugins call it (its command line asks a
+    // resolver of the Internet for the zone first).
+    let script = r#"
+import sys
+from lexicon.client import Client
+action, key, server = sys.argv[1:4]
+config = {"provider_name": "powerdns", "action": action, "domain": "lexicon-test.com", "type": "TXT",
+          "name": "_acme-challenge.lexicon-test.com.", "content": "challenge-token-1",
+          "auth_token": key, "pdns_server": server, "pdns_server_id": "localhost"}
+print(Client(config).execute())
+"#;
+    let lexicon = |action: &str| {
+        let out = Command::new("python3")
+            .args(["-c", script, action, &key, &s.base])
+            .output()
+            .expect("python3 with dns-lexicon (pip install dns-lexicon; .ci/run does)");
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "lexicon {action}: {text}");
+        text
+    };
+    lexicon("create");
+    assert_eq!(dig(s.dns, &["_acme-challenge.lexicon-test.com", "TXT"]).data("TXT"), ["\"challenge-token-1\""]);
+    assert!(lexicon("list").contains("challenge-token-1"));
+    lexicon("delete");
+    assert_eq!(dig(s.dns, &["_acme-challenge.lexicon-test.com", "TXT"]).status, "NXDOMAIN");
+}
