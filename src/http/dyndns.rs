@@ -16,11 +16,15 @@ use crate::service::{Actor, Bucket, Error, RrsetAction, RrsetChange, Service};
 /// The TTL dynamic addresses get: short, so a change is seen soon.
 const TTL: i64 = 60;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UpdateQuery {
+    /// The names to update, comma-separated (each in one of the user's zones).
     #[serde(default)]
     hostname: String,
+    /// The IPv4 (or IPv6) address; the client's own address if left out.
     myip: Option<String>,
+    /// An IPv6 address as well.
     myipv6: Option<String>,
 }
 
@@ -45,6 +49,17 @@ fn basic_auth(req: &HttpRequest) -> Option<(String, String)> {
     Some((user, password))
 }
 
+/// DynDNS2: sets the A (and AAAA) records of the names to the address. Also at `/update`.
+#[utoipa::path(
+    get, path = "/nic/update", tag = "DynDNS2", operation_id = "dyndns_update",
+    summary = "Set a name's address (HTTP basic auth: user name and an API token)", params(UpdateQuery),
+    responses(
+        (status = 200, description = "One line per name: `good <ip>`, `nochg <ip>`, `nohost`, `notfqdn`, `dnserr` or `911`", content_type = "text/plain"),
+        (status = 401, description = "`badauth`", content_type = "text/plain"),
+        (status = 429, description = "`abuse`: over the token's rate limit", content_type = "text/plain"),
+    ),
+    security(("basic" = [])),
+)]
 pub async fn update(req: HttpRequest, svc: web::Data<Service>, query: web::Query<UpdateQuery>) -> HttpResponse {
     let client = super::client_ip(&req);
     let Some((user, token)) = basic_auth(&req) else { return answer(401, "badauth\n".into()) };

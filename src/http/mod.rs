@@ -3,7 +3,7 @@
 pub mod api;
 mod assets;
 pub mod auth;
-mod dyndns;
+pub mod dyndns;
 pub mod web;
 
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -82,3 +82,27 @@ fn ddclient_updates_an_address_and_then_reports_no_change() {
     let second = run(true);
     assert!(second.contains("nochg"), "{second}");
 }
+
+/// The console's Integrations page gives each tool's settings with this server's addresses.
+#[test]
+fn the_integrations_page_has_each_tools_settings() {
+    let s = Server::start();
+    let mut browser = crate::web::Browser::new(&s);
+    browser.login("admin", crate::support::ADMIN_PASSWORD);
+    let page = browser.get("/integrations").body;
+    let host = s.base.trim_start_matches("http://");
+    for expected in [
+        "--provider=pdns",
+        "--pdns-server=http://",
+        "PDNS_API_URL",
+        "octodns_powerdns.PowerDnsProvider",
+        "server_url",
+        "dns powerdns",
+        "protocol=dyndns2",
+        "script=/nic/update",
+        "dns_rfc2136_server",
+        host,
+    ] {
+        assert!(page.contains(expected), "{expected} missing from the Integrations page");
+    }
+}

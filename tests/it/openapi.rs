@@ -42,8 +42,13 @@ fn document_is_valid_openapi_3_1() {
 fn document_and_route_table_agree() {
     let server = Server::start();
     let doc = document(&server);
-    let documented: BTreeSet<String> =
-        operations(&doc).iter().map(|(method, path, _)| format!("{} {path}", method.to_uppercase())).collect();
+    // DynDNS2 lives outside the API scope, at the paths its clients know.
+    let documented: BTreeSet<String> = operations(&doc)
+        .iter()
+        .filter(|(_, path, _)| path.starts_with("/api/v1"))
+        .map(|(method, path, _)| format!("{} {path}", method.to_uppercase()))
+        .collect();
+    assert!(doc["paths"]["/nic/update"]["get"].is_object(), "DynDNS2 is documented");
     let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/http/mod.rs")).unwrap();
     let scope = source.find("aweb::scope(\"/api/v1\")").expect("the API scope");
     let api = call_text(&source, source[..scope].rfind('(').expect("the call holding the scope"));
@@ -84,7 +89,9 @@ fn every_documented_example_runs() {
     let doc = document(&server);
     let token = server.admin_token.clone();
     let mut ran = 0;
-    for (n, (method, path, op)) in operations(&doc).into_iter().enumerate() {
+    // DynDNS2 takes basic auth: its own test runs it.
+    let api_operations = operations(&doc).into_iter().filter(|(_, path, _)| path.starts_with("/api/v1"));
+    for (n, (method, path, op)) in api_operations.enumerate() {
         let fixture = Fixture::new(&server, n);
         let url = fixture.fill(&path);
         // The PowerDNS examples name example.com. itself: it is there for calls on a zone

@@ -26,12 +26,14 @@ use super::{admin, pdns, pocket, vps};
         admin::revoke_token, admin::list_tsig_keys, admin::create_tsig_key, admin::delete_tsig_key,
         pdns::servers, pdns::server, pdns::list_zones, pdns::create_zone, pdns::get_zone, pdns::patch_zone,
         pdns::put_zone, pdns::delete_zone, pdns::export_zone, pdns::notify, pdns::rectify, pdns::search,
+        crate::http::dyndns::update,
     ),
     components(schemas(super::ErrorBody)),
     tags(
         (name = "VPS.org zones and records", description = "The dialect of VPS.org's zones API (seed 003): zones by `uuid`, records with `record_type` and `value`, default TTL 3600, plain JSON lists with optional `?page=&page_size=`, BIND zone files in and out. Its console words: STENDIN = GET, KOZ = POST, JÊBIRIN = DELETE."),
         (name = "PocketDNS records", description = "The dialect of PocketDNS's records API (seed 000): records under `/domains/{domain_id}/dns` with `type` and `content`, default TTL 300, bulk creation and templates. A body of the wrong shape is a 422 `unprocessable_entity`."),
         (name = "Admin", description = "nsbox's own API: the caller, users, API tokens, TSIG keys and backups."),
+        (name = "DynDNS2", description = "The protocol of dyndns.org, for home routers, ddclient and inadyn: `GET /nic/update?hostname=home.example.com&myip=192.0.2.7` with HTTP basic auth (your user name, and an API token as the password). Answers are plain text, one line per name."),
         (name = "PowerDNS", description = "The subset of the PowerDNS Authoritative HTTP API that external-dns, cert-manager, lego, octoDNS, Terraform, dnscontrol and certbot use, over the same zones, tokens and scopes: authenticate with `X-API-Key: <an nsbox token>`; the server is `localhost`; zones are named by their domain with its trailing dot; records change as RRsets; errors are `{\"error\": …}`. `GET /api` lists the API versions."),
     ),
     modifiers(&BearerToken),
@@ -48,10 +50,13 @@ impl utoipa::Modify for BearerToken {
             .scheme(HttpAuthScheme::Bearer)
             .description(Some("An API token: `vps_…` or `sk_live_…`, from the console or `nsbox token create`"))
             .build();
-        openapi
-            .components
-            .get_or_insert_with(Default::default)
-            .add_security_scheme("bearer", SecurityScheme::Http(scheme));
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+        let basic = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Basic)
+            .description(Some("DynDNS2: your user name, and an API token as the password"))
+            .build();
+        components.add_security_scheme("basic", SecurityScheme::Http(basic));
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod account;
 mod admin;
+mod integrations;
 mod records;
 mod reference;
 pub mod session;
@@ -63,6 +64,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/zones/{id}/records/{rid}/delete", post().to(records::delete))
         .route("/history", get().to(admin::history))
         .route("/api-reference", get().to(reference::page_handler))
+        .route("/integrations", get().to(integrations::page_handler))
         .route("/admin/backup", get().to(admin::backup))
         .route("/admin/users", get().to(admin::users))
         .route("/admin/users", post().to(admin::create_user))

@@ -31,6 +31,7 @@ pub fn page(title: &str, viewer: Option<&Viewer>, active: &str, content: Markup)
                             (nav_link("/history", "History", active))
                             (nav_link("/account/developers", "API tokens", active))
                             (nav_link("/api-reference", "API", active))
+                            (nav_link("/integrations", "Integrations", active))
                             @if viewer.user.admin { (nav_link("/admin/users", "Users", active)) }
                         }
                         div.who {
