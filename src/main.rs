@@ -146,6 +146,9 @@ enum TokenCommand {
         /// Limit the token to this zone (repeatable)
         #[arg(long = "zone")]
         zones: Vec<String>,
+        /// Let the token change only this name's records, e.g. for dynamic DNS (repeatable)
+        #[arg(long = "name-only")]
+        names: Vec<String>,
         #[arg(long, default_value = "vps")]
         style: String,
     },
@@ -242,13 +245,14 @@ fn user(data: &DataArg, command: UserCommand) -> anyhow::Result<()> {
 fn token(data: &DataArg, command: TokenCommand) -> anyhow::Result<()> {
     let service = offline(data)?;
     match command {
-        TokenCommand::Create { user, name, scopes, zones, style } => {
+        TokenCommand::Create { user, name, scopes, zones, names, style } => {
             let owner = service.find_user(&user)?;
             let new = NewToken {
                 label: name,
                 style: style.parse::<TokenStyle>()?,
                 scopes: scopes.iter().map(|s| s.parse::<Scope>()).collect::<Result<_, _>>()?,
                 zones,
+                names,
                 user_id: None,
             };
             let (_, secret) = service.create_token(&Actor::user(&owner, "cli"), new)?;

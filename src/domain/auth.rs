@@ -116,6 +116,10 @@ pub struct Token {
     pub scopes: Vec<Scope>,
     /// Domains the token is limited to; empty means all of the user's zones.
     pub zones: Vec<String>,
+    /// Names (absolute, `*.` for any below) whose records the token may change; empty: any.
+    /// A dynamic-DNS token is one limited to its host names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
     pub created_at: Timestamp,
     pub last_used_at: Option<Timestamp>,
     pub revoked: bool,

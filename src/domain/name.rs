@@ -140,6 +140,28 @@ fn check_label(label: &str, wildcard_allowed: bool, rules: LabelRules, field: &s
     Ok(())
 }
 
+/// A list of names a key or token may change: absolute names, `*.parent` for any name below
+/// `parent`; normalised.
+pub fn parse_name_policy(names: &[String], field: &str) -> Result<Vec<String>, ValidationError> {
+    names
+        .iter()
+        .map(|n| match n.trim().strip_prefix("*.") {
+            Some(parent) => parse_host(parent, field, false).map(|p| format!("*.{p}")),
+            None => parse_host(n, field, false),
+        })
+        .collect()
+}
+
+/// Whether `owner` (absolute, no trailing dot) is one of `policy`'s names; an empty policy
+/// allows every name.
+pub fn policy_allows(policy: &[String], owner: &str) -> bool {
+    policy.is_empty()
+        || policy.iter().any(|n| match n.strip_prefix("*.") {
+            Some(parent) => owner.strip_suffix(parent).is_some_and(|rest| rest.ends_with('.')),
+            None => n == owner,
+        })
+}
+
 /// Names under which every name belongs to everyone: special-use names (RFC 6761, 6762,
 /// 7686, 8375, 9476) and their reverse-mapping parents.
 const SPECIAL_USE: [&str; 12] = [

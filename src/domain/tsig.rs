@@ -92,24 +92,14 @@ impl TsigKey {
 
     /// Whether a dynamic update may change records of `rtype` at `owner` (absolute).
     pub fn allows(&self, owner: &str, rtype: Option<super::record::RecordType>) -> bool {
-        let name_ok = self.names.is_empty()
-            || self.names.iter().any(|n| match n.strip_prefix("*.") {
-                Some(parent) => owner.strip_suffix(parent).is_some_and(|rest| rest.ends_with('.')),
-                None => n == owner,
-            });
+        let name_ok = name::policy_allows(&self.names, owner);
         let type_ok = self.types.is_empty() || rtype.is_some_and(|t| self.types.contains(&t));
         name_ok && type_ok
     }
 
     /// Sets the update policy, normalising the names.
     pub fn with_policy(mut self, names: &[String], types: &[String]) -> Result<Self, ValidationError> {
-        self.names = names
-            .iter()
-            .map(|n| match n.trim().strip_prefix("*.") {
-                Some(parent) => name::parse_host(parent, "names", false).map(|p| format!("*.{p}")),
-                None => name::parse_host(n, "names", false),
-            })
-            .collect::<Result<_, _>>()?;
+        self.names = name::parse_name_policy(names, "names")?;
         self.types = types
             .iter()
             .map(|t| t.parse().map_err(|e: ValidationError| ValidationError::new("types", e.message)))

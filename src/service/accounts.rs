@@ -55,6 +55,8 @@ pub struct NewToken {
     /// Empty: every scope the creator has.
     pub scopes: Vec<Scope>,
     pub zones: Vec<String>,
+    /// Names whose records alone the token may change (dynamic DNS); empty: any.
+    pub names: Vec<String>,
     /// Another user's id (admins only); None: the actor's own.
     pub user_id: Option<String>,
 }
@@ -113,6 +115,7 @@ impl Service {
             via: token.id.clone(),
             scopes: Some(token.scopes),
             zones: token.zones,
+            names: token.names,
         });
         self.tokens
             .insert(key, Verified { token_id: token.id, user_id: user.id, actor: actor.clone(), last_used_saved: 0 });
@@ -297,6 +300,12 @@ impl Service {
         } else if zones.iter().any(|z| !actor.may_use_domain(z)) {
             return Err(Error::Forbidden("A token cannot grant zones its creator may not use".into()));
         }
+        let mut names = name::parse_name_policy(&new.names, "names")?;
+        if names.is_empty() {
+            names = actor.names.clone();
+        } else if !actor.names.is_empty() && names.iter().any(|n| !actor.names.contains(n)) {
+            return Err(Error::Forbidden("A token cannot grant names its creator may not change".into()));
+        }
         let (id, token_string, secret) = auth::generate_token(new.style);
         let token = Token {
             id,
@@ -306,6 +315,7 @@ impl Service {
             secret_hash: auth::hash_secret(&secret),
             scopes,
             zones,
+            names,
             created_at: now(),
             last_used_at: None,
             revoked: false,
@@ -365,6 +375,7 @@ impl Actor {
             via: via.to_string(),
             scopes: None,
             zones: Vec::new(),
+            names: Vec::new(),
         }
     }
 
@@ -377,6 +388,7 @@ impl Actor {
             via: via.to_string(),
             scopes: None,
             zones: Vec::new(),
+            names: Vec::new(),
         }
     }
 }

@@ -72,6 +72,8 @@ pub struct Actor {
     pub scopes: Option<Vec<Scope>>,
     /// Domains the actor is limited to; empty: all of the user's zones.
     pub zones: Vec<String>,
+    /// Names whose records the actor may change (a dynamic-DNS token's); empty: any.
+    pub names: Vec<String>,
 }
 
 impl Actor {
@@ -108,7 +110,19 @@ impl Actor {
     fn covers(&self, token: &crate::domain::auth::Token) -> bool {
         let zones_covered =
             self.zones.is_empty() || (!token.zones.is_empty() && token.zones.iter().all(|z| self.may_use_domain(z)));
-        token.scopes.iter().all(|s| self.may_grant(*s)) && zones_covered
+        let names_covered =
+            self.names.is_empty() || (!token.names.is_empty() && token.names.iter().all(|n| self.names.contains(n)));
+        token.scopes.iter().all(|s| self.may_grant(*s)) && zones_covered && names_covered
+    }
+
+    /// Zones themselves (creating, deleting, their settings) are beyond a token limited to
+    /// some names.
+    fn require_all_names(&self) -> Result<()> {
+        if self.names.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Forbidden("This token may only change the records of its names".into()))
+        }
     }
 
     fn may_use_domain(&self, domain: &str) -> bool {
@@ -253,6 +267,15 @@ impl Service {
             let (value, diff) = change(txn, &zone)?;
             if diff.removed.is_empty() && diff.added.is_empty() {
                 return Ok((value, None));
+            }
+            let outside = diff.added.iter().chain(&diff.removed).find(|r| {
+                !crate::domain::name::policy_allows(
+                    &actor.names,
+                    &crate::domain::name::absolute(&r.data.name, &zone.domain),
+                )
+            });
+            if let Some(record) = outside {
+                return Err(Error::Forbidden(format!("This token may not change records at '{}'", record.data.name)));
             }
             let net_added = diff.added.len().saturating_sub(diff.removed.len()) as u64;
             self.usage.check_records(&self.quotas, actor, net_added, || Ok(txn.zones()?))?;

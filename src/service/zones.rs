@@ -59,6 +59,7 @@ impl Service {
 
     pub fn create_zone(&self, actor: &Actor, domain: &str) -> Result<Zone> {
         actor.require(Scope::Create)?;
+        actor.require_all_names()?;
         let domain = name::parse_domain(domain)?;
         if !actor.may_use_domain(&domain) {
             return Err(Error::Forbidden(format!("Token is not allowed to manage {domain}")));
@@ -103,6 +104,7 @@ impl Service {
     /// Changes SOA timers and transfer settings; the SOA changes, so the serial does too.
     pub fn update_zone_settings(&self, actor: &Actor, zone_id: &str, settings: &ZoneSettings) -> Result<Zone> {
         actor.require(Scope::Update)?;
+        actor.require_all_names()?;
         let zone = self.store.write(|txn| {
             let before = self.visible_zone(txn, actor, zone_id)?;
             let mut zone = before.clone();
@@ -145,6 +147,7 @@ impl Service {
 
     pub fn delete_zone(&self, actor: &Actor, zone_id: &str) -> Result<()> {
         actor.require(Scope::Delete)?;
+        actor.require_all_names()?;
         let zone = self.store.write(|txn| {
             let zone = self.visible_zone(txn, actor, zone_id)?;
             // The journal goes with the zone; who changed its records stays in the audit table.

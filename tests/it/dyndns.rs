@@ -106,3 +106,23 @@ fn the_integrations_page_has_each_tools_settings() {
         assert!(page.contains(expected), "{expected} missing from the Integrations page");
     }
 }
+
+/// A dynamic-DNS token changes its own names and nothing else, whichever API it uses.
+#[test]
+fn a_token_limited_to_names_changes_only_those() {
+    let s = Server::start();
+    let full = s.user_token("dyn", &[], &[]);
+    let zone = s.zone(&full, "names.example");
+    let created =
+        s.post("/api/v1/tokens", &full, serde_json::json!({"name": "router", "names": ["home.names.example"]}));
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.body["names"][0], "home.names.example");
+    let router = created.body["token"].as_str().unwrap().to_string();
+    let auth = Some(("dyn", router.as_str()));
+    assert_eq!(update(&s, auth, "hostname=home.names.example&myip=192.0.2.44").1, "good 192.0.2.44\n");
+    assert_eq!(update(&s, auth, "hostname=office.names.example&myip=192.0.2.45").1, "nohost\n");
+    let elsewhere = serde_json::json!({"type": "A", "name": "office", "content": "192.0.2.45"});
+    s.post(&format!("/api/v1/domains/{zone}/dns"), &router, elsewhere).error(403, "forbidden");
+    s.delete(&format!("/api/v1/dns-zones/{zone}/"), &router).error(403, "forbidden");
+    assert_eq!(dig(s.dns, &["office.names.example", "A"]).status, "NXDOMAIN");
+}

@@ -59,6 +59,8 @@ pub struct TokenView {
     scopes: Vec<Scope>,
     /// Domains the token is limited to; empty: all of the user's zones.
     zones: Vec<String>,
+    /// Names whose records alone the token may change; empty: any.
+    names: Vec<String>,
     created_at: String,
     last_used_at: Option<String>,
     revoked: bool,
@@ -76,6 +78,7 @@ fn token_view(t: &Token) -> TokenView {
         user_id: t.user_id.clone(),
         scopes: t.scopes.clone(),
         zones: t.zones.clone(),
+        names: t.names.clone(),
         created_at: iso8601(t.created_at),
         last_used_at: t.last_used_at.map(iso8601),
         revoked: t.revoked,
@@ -230,6 +233,10 @@ struct NewTokenBody {
     scopes: Vec<String>,
     #[serde(default)]
     zones: Vec<String>,
+    /// Names whose records alone the token may change (absolute, `*.` for any below): a
+    /// dynamic-DNS token. Empty: any.
+    #[serde(default)]
+    names: Vec<String>,
     style: Option<String>,
     user_id: Option<String>,
 }
@@ -248,6 +255,7 @@ pub async fn create_token(svc: web::Data<Service>, caller: Caller, body: web::By
         style: b.style.as_deref().map(str::parse).transpose()?.unwrap_or(TokenStyle::Vps),
         scopes: b.scopes.iter().map(|s| s.parse::<Scope>()).collect::<Result<_, _>>()?,
         zones: b.zones,
+        names: b.names,
         user_id: b.user_id,
     };
     let (token, secret) = blocking(move || svc.create_token(&caller, new)).await?;

@@ -217,6 +217,7 @@ fn tokens_page(
     tokens: &[Token],
     zones: &[String],
     created: Option<&str>,
+    created_names: Option<&[String]>,
     error: Option<&ValidationError>,
 ) -> Markup {
     page(
@@ -231,6 +232,13 @@ fn tokens_page(
                     h2 { "Your new token" }
                     p { "Copy it now: it is shown only once and cannot be recovered." }
                     div.secret { code #new-token { (token) } (views::copy_button(token)) }
+                    @if let Some(names) = created_names.filter(|n| !n.is_empty()) {
+                        @let conf = format!("protocol=dyndns2\nuse=web\nserver=THIS_SERVER\nscript=/nic/update\nlogin={}\npassword='{token}'\n{}\n", viewer.user.username, names.join(","));
+                        h3 { "Dynamic DNS for " (names.join(", ")) }
+                        p { "This token may change only these names' records. For ddclient (" code { "/etc/ddclient.conf" } "; " code { "THIS_SERVER" } " is this console's host and port), or a router's custom DynDNS: user " code { (viewer.user.username) } ", password the token, URL " code { "/nic/update?hostname=<domain>&myip=<ipaddr>" } "." }
+                        pre { code { (conf) } }
+                        (views::copy_button(&conf))
+                    }
                 }
             }
             section.card {
@@ -246,10 +254,14 @@ fn tokens_page(
                     }
                     fieldset {
                         legend { "Scopes" }
-                        @for scope in Scope::ALL {
+                        @for scope in Scope::DNS {
                             label.inline { input type="checkbox" name="scope" value=(scope.as_str()) checked; " " (scope.as_str()) }
                         }
+                        @if viewer.actor.admin {
+                            label.inline { input type="checkbox" name="scope" value=(Scope::Admin.as_str()); " admin (users, all tokens, TSIG keys, backups)" }
+                        }
                     }
+                    (field("Dynamic DNS: only these names (comma-separated; empty: any)", "names", "", error, "home.example.com"))
                     @if !zones.is_empty() {
                         div.field {
                             label for="f-zones" { "Limit to zones (none selected: all your zones)" }
@@ -296,14 +308,14 @@ fn tokens_page(
 async fn render_tokens(
     viewer: &Viewer,
     svc: web::Data<Service>,
-    created: Option<&str>,
+    created: Option<(&str, &[String])>,
     error: Option<&ValidationError>,
 ) -> WebResult {
     let actor = viewer.actor.clone();
     let (tokens, zones) =
         blocking(move || Ok((svc.list_tokens(&actor, false)?, svc.list_zones(&actor, None)?))).await?;
     let zones: Vec<String> = zones.into_iter().map(|z| z.domain).collect();
-    Ok(html(tokens_page(viewer, &tokens, &zones, created, error)))
+    Ok(html(tokens_page(viewer, &tokens, &zones, created.map(|(t, _)| t), created.map(|(_, n)| n), error)))
 }
 
 pub async fn tokens(viewer: Viewer, svc: web::Data<Service>) -> WebResult {
@@ -330,11 +342,13 @@ pub async fn create_token(viewer: Viewer, svc: web::Data<Service>, form: web::By
             .await;
         }
     };
-    let new = NewToken { label: get("name"), style, scopes, zones: all("zone"), user_id: None };
+    let names: Vec<String> =
+        get("names").split(',').map(str::trim).filter(|n| !n.is_empty()).map(str::to_string).collect();
+    let new = NewToken { label: get("name"), style, scopes, zones: all("zone"), names, user_id: None };
     let actor = viewer.actor.clone();
     let service = svc.clone();
     match blocking(move || service.create_token(&actor, new)).await {
-        Ok((_, token)) => render_tokens(&viewer, svc, Some(&token), None).await,
+        Ok((created, token)) => render_tokens(&viewer, svc, Some((&token, &created.names)), None).await,
         Err(WebError::Service(Error::Validation(e))) => render_tokens(&viewer, svc, None, Some(&e)).await,
         Err(e) => Err(e),
     }
