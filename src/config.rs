@@ -30,6 +30,17 @@ pub struct ServeConfig {
     /// only admins set per-zone NOTIFY targets)
     #[arg(long = "allow-notify-to", env = "NSBOX_ALLOW_NOTIFY_TO", value_delimiter = ',')]
     pub allow_notify_to: Vec<ipnet::IpNet>,
+    /// Response rate limiting: UDP answers a second per client network (/24, /56) and kind
+    /// of answer (0: off)
+    #[arg(long, env = "NSBOX_RRL_RATE", default_value_t = crate::dns::rrl::RrlSettings::default().rate)]
+    pub rrl_rate: u32,
+    /// Every this-many-th limited answer goes out truncated, so real clients retry over TCP
+    /// (0: none)
+    #[arg(long, env = "NSBOX_RRL_SLIP", default_value_t = crate::dns::rrl::RrlSettings::default().slip)]
+    pub rrl_slip: u32,
+    /// Networks never rate-limited (repeatable; default: loopback)
+    #[arg(long = "rrl-exempt", env = "NSBOX_RRL_EXEMPT", value_delimiter = ',', default_values_t = crate::dns::rrl::RrlSettings::default().exempt)]
+    pub rrl_exempt: Vec<ipnet::IpNet>,
     /// DNS worker threads, each with its own UDP receive loop (one is fastest on two cores: see BENCHMARKS.md)
     #[arg(long, env = "NSBOX_DNS_THREADS", default_value_t = 1)]
     pub dns_threads: usize,
@@ -94,6 +105,11 @@ impl ServeConfig {
             hostmaster: self.hostmaster.clone(),
             allow_transfer: self.allow_transfer.clone(),
             notify: self.notify.clone(),
+            rrl: crate::dns::rrl::RrlSettings {
+                rate: self.rrl_rate,
+                slip: self.rrl_slip,
+                exempt: self.rrl_exempt.clone(),
+            },
         }
     }
 
@@ -133,6 +149,9 @@ impl Default for ServeConfig {
             allow_transfer: Vec::new(),
             notify: Vec::new(),
             allow_notify_to: Vec::new(),
+            rrl_rate: crate::dns::rrl::RrlSettings::default().rate,
+            rrl_slip: crate::dns::rrl::RrlSettings::default().slip,
+            rrl_exempt: crate::dns::rrl::RrlSettings::default().exempt,
             dns_threads: 1,
             http_workers: 2,
             session_idle: 12 * 3600,

@@ -32,6 +32,10 @@ impl Handler {
     pub fn new(catalog: Arc<Catalog>, service: Arc<Service>) -> Self {
         Self { catalog, service }
     }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
 }
 
 #[async_trait::async_trait]

@@ -7,6 +7,7 @@ mod convert;
 mod handler;
 mod mmsg;
 mod notify;
+pub mod rrl;
 pub mod snapshot;
 mod transfer;
 mod tsig;
@@ -37,6 +38,8 @@ pub struct Settings {
     pub allow_transfer: Vec<IpNet>,
     /// Secondaries told about every change.
     pub notify: Vec<SocketAddr>,
+    /// Response rate limiting over UDP.
+    pub rrl: rrl::RrlSettings,
 }
 
 impl Default for Settings {
@@ -46,6 +49,7 @@ impl Default for Settings {
             hostmaster: None,
             allow_transfer: Vec::new(),
             notify: Vec::new(),
+            rrl: rrl::RrlSettings::default(),
         }
     }
 }
@@ -57,6 +61,8 @@ pub struct Catalog {
     tsig_keys: ArcSwap<Vec<Arc<tsig::Key>>>,
     /// Signed updates already applied, so none is applied twice.
     pub replays: tsig::Replays,
+    /// Response rate limiting of UDP answers.
+    pub rrl: rrl::Rrl,
     settings: Settings,
     notifier: notify::Notifier,
 }
@@ -68,6 +74,7 @@ impl Catalog {
             zones: ArcSwap::from_pointee(ZoneSet::default()),
             tsig_keys: ArcSwap::from_pointee(Vec::new()),
             replays: tsig::Replays::default(),
+            rrl: rrl::Rrl::new(settings.rrl.clone()),
             notifier: notify::Notifier::new(settings.notify.clone(), metrics.clone()),
             metrics,
             settings,

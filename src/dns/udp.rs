@@ -21,6 +21,7 @@ use tokio::net::UdpSocket;
 
 use super::handler::Handler;
 use super::mmsg::{self, Inbox};
+use super::rrl::{self, Rrl, Verdict};
 
 const HEADER_LEN: usize = 12;
 
@@ -50,7 +51,7 @@ pub async fn serve(socket: Arc<UdpSocket>, handler: Handler) {
             answer(packet, truncated, peer, &handler, &socket, &outbox).await;
         }
         let answers = std::mem::take(&mut *outbox.lock().unwrap_or_else(|p| p.into_inner()));
-        flush(&socket, answers).await;
+        flush(&socket, rate_limited(answers, &handler.catalog().rrl)).await;
     }
 }
 
@@ -77,6 +78,18 @@ async fn answer(
     } else {
         handler.handle_request::<_, TokioTime>(&request, batched).await;
     }
+}
+
+/// The batch as response rate limiting lets it out: some answers dropped, some truncated.
+fn rate_limited(answers: Vec<(SocketAddr, Vec<u8>)>, rrl: &Rrl) -> Vec<(SocketAddr, Vec<u8>)> {
+    answers
+        .into_iter()
+        .filter_map(|(peer, bytes)| match rrl.check(peer.ip(), &bytes) {
+            Verdict::Send => Some((peer, bytes)),
+            Verdict::Drop => None,
+            Verdict::Slip => rrl::truncated(&bytes).map(|cut| (peer, cut)),
+        })
+        .collect()
 }
 
 /// Sends a batch of answers: as many as the socket takes at once, the rest one by one as it

@@ -293,6 +293,12 @@ async fn metrics(
         return HttpResponse::Forbidden().content_type("text/plain").body("forbidden\n");
     }
     let (metrics, zones) = (service.catalog().metrics.clone(), service.catalog().current().len());
+    let rrl = &service.catalog().rrl;
+    let (dropped, slipped) = (rrl.dropped.load(Ordering::Relaxed), rrl.slipped.load(Ordering::Relaxed));
     let records = aweb::block(move || service.record_total()).await.ok().and_then(Result::ok).unwrap_or(0);
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(metrics.render(zones, records))
+    let text = format!(
+        "{}# HELP nsbox_rrl_answers_total UDP answers response rate limiting dropped or sent truncated.\n# TYPE nsbox_rrl_answers_total counter\nnsbox_rrl_answers_total{{action=\"dropped\"}} {dropped}\nnsbox_rrl_answers_total{{action=\"slipped\"}} {slipped}\n",
+        metrics.render(zones, records)
+    );
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text)
 }

@@ -360,3 +360,40 @@ fn incremental_changes_keep_the_tree_right() {
     let s = s.restart();
     assert_eq!(sorted(dig(s.dns, &["+tcp", "example.com", "AXFR"])), before);
 }
+
+/// Response rate limiting: a flood from one network is cut down — most answers dropped, every
+/// second limited one sent truncated — while a client on another network is answered.
+#[test]
+fn a_flood_from_one_network_is_rate_limited_and_others_are_answered() {
+    let config = nsbox::config::ServeConfig { rrl_rate: 10, rrl_slip: 2, rrl_exempt: Vec::new(), ..Default::default() };
+    let s = Server::start_with(config);
+    let t = s.user_token("rrl", &[], &[]);
+    let z = s.zone(&t, "rrl.example");
+    s.post(&format!("/api/v1/domains/{z}/dns"), &t, json!({"type": "A", "name": "www", "content": "192.0.2.1"}));
+    let query = crate::dig::message("www.rrl.example.", hickory_proto::rr::RecordType::A).to_vec().unwrap();
+    let flood = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    for _ in 0..300 {
+        flood.send_to(&query, s.dns).unwrap();
+    }
+    flood.set_read_timeout(Some(std::time::Duration::from_millis(500))).unwrap();
+    let (mut full, mut truncated) = (0, 0);
+    let mut buf = [0u8; 512];
+    while let Ok(n) = flood.recv(&mut buf) {
+        if n >= 12 && buf[2] & 0x02 != 0 { truncated += 1 } else { full += 1 }
+    }
+    assert!(full <= 15, "{full} full answers to a flood limited to 10 a second");
+    assert!(
+        truncated >= 100 && full + truncated < 200,
+        "most dropped, every second limited one truncated: {full} full, {truncated} truncated"
+    );
+    let other = std::net::UdpSocket::bind("127.0.1.1:0").unwrap();
+    other.set_read_timeout(Some(std::time::Duration::from_secs(2))).unwrap();
+    other.send_to(&query, s.dns).unwrap();
+    let n = other.recv(&mut buf).unwrap();
+    assert!(
+        n > 12 && buf[2] & 0x02 == 0 && u16::from_be_bytes([buf[6], buf[7]]) == 1,
+        "another network is answered in full"
+    );
+    let metrics = ureq::get(&format!("{}/metrics", s.base)).call().unwrap().into_string().unwrap();
+    assert!(metrics.contains("nsbox_rrl_answers_total{action=\"slipped\"}"), "counted in /metrics");
+}
