@@ -189,8 +189,9 @@ fn floods_of_bad_secrets_and_sign_ins_keep_memory_bounded() {
     assert!(!ok && out.contains("already in use"), "the server holds the file: {out}");
     let statuses: Vec<u16> = std::thread::scope(|scope| {
         let base = &served.base;
-        let handles: Vec<_> =
-            (0..300).map(|i| scope.spawn(move || sign_in(base, &format!("user{}", i % 7), "guess-guess-1"))).collect();
+        let handles: Vec<_> = (0..300)
+            .map(|i| scope.spawn(move || sign_in(base, &format!("user{}", i % 7), "guess-guess-1", None)))
+            .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     assert!(statuses.iter().all(|s| [401, 429].contains(s)), "{statuses:?}");
@@ -200,15 +201,20 @@ fn floods_of_bad_secrets_and_sign_ins_keep_memory_bounded() {
     assert!(peak < 200, "peak RSS {peak} MiB under the floods");
 }
 
-/// One console sign-in as a browser makes it: the form (for its CSRF cookie), then the post.
-fn sign_in(base: &str, username: &str, password: &str) -> u16 {
+/// One console sign-in as a browser makes it: the form (for its CSRF cookie), then the post,
+/// through a proxy that names `forwarded` as the client when given.
+fn sign_in(base: &str, username: &str, password: &str, forwarded: Option<&str>) -> u16 {
     let agent = ureq::AgentBuilder::new().redirects(0).build();
     let Ok(form) = agent.get(&format!("{base}/login")).call() else { return 0 };
     let cookie = form.header("set-cookie").and_then(|c| c.split(';').next()).unwrap_or_default().to_string();
     let body = form.into_string().unwrap_or_default();
     let csrf = body.split("name=\"csrf\" value=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or_default();
     let fields = [("username", username), ("password", password), ("csrf", csrf), ("next", "/")];
-    match agent.post(&format!("{base}/login")).set("Cookie", &cookie).send_form(&fields) {
+    let mut post = agent.post(&format!("{base}/login")).set("Cookie", &cookie);
+    if let Some(client) = forwarded {
+        post = post.set("X-Forwarded-For", client);
+    }
+    match post.send_form(&fields) {
         Ok(r) | Err(ureq::Error::Status(_, r)) => r.status(),
         Err(_) => 0,
     }
@@ -325,19 +331,7 @@ fn sign_in_limits_count_the_client_a_trusted_proxy_names() {
         ..nsbox::config::ServeConfig::default()
     };
     let s = Server::start_with(config);
-    let attempt = |forwarded: &str, username: &str| {
-        let agent = ureq::AgentBuilder::new().redirects(0).build();
-        let form = agent.get(&format!("{}/login", s.base)).call().unwrap();
-        let cookie = form.header("set-cookie").and_then(|c| c.split(';').next()).unwrap_or_default().to_string();
-        let body = form.into_string().unwrap();
-        let csrf = body.split("name=\"csrf\" value=\"").nth(1).and_then(|r| r.split('"').next()).unwrap().to_string();
-        let fields = [("username", username), ("password", "wrong-password"), ("csrf", &csrf), ("next", "/")];
-        let req = agent.post(&format!("{}/login", s.base)).set("Cookie", &cookie).set("X-Forwarded-For", forwarded);
-        match req.send_form(&fields) {
-            Ok(r) | Err(ureq::Error::Status(_, r)) => r.status(),
-            Err(e) => panic!("{e}"),
-        }
-    };
+    let attempt = |forwarded: &str, username: &str| sign_in(&s.base, username, "wrong-password", Some(forwarded));
     // Unknown users, one each, so only the per-address limit (20) applies.
     for n in 0..20 {
         assert_eq!(attempt("198.51.100.1", &format!("nobody{n}")), 401);

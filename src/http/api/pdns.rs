@@ -341,17 +341,21 @@ pub async fn create_zone(
     Ok(HttpResponse::Created().json(view))
 }
 
-/// The id of the caller's zone named by a PowerDNS zone id.
-async fn zone_id_of(svc: &web::Data<Service>, caller: &PdnsCaller, zone_id: &str) -> PdnsResult<String> {
-    let (service, actor, domain) = (svc.clone(), caller.0.0.clone(), domain_of(zone_id));
+/// The id of the caller's zone that a `/servers/{server_id}/zones/{zone_id}` path names.
+async fn zone_id_of(
+    svc: &web::Data<Service>,
+    caller: &PdnsCaller,
+    path: web::Path<(String, String)>,
+) -> PdnsResult<String> {
+    let (server, zone) = path.into_inner();
+    check_server(&server)?;
+    let (service, actor, domain) = (svc.clone(), caller.0.0.clone(), domain_of(&zone));
     Ok(blocking(move || service.zone_named(&actor, &domain)).await?.id)
 }
 
 #[utoipa::path(get, path = "/api/v1/servers/{server_id}/zones/{zone_id}", tag = "PowerDNS", summary = "A zone with its RRsets", params(("server_id" = String, Path), ("zone_id" = String, Path, description = "The zone's name with its trailing dot")), responses((status = 200, description = "The zone"), (status = 404, description = "No such zone of the caller's")))]
 pub async fn get_zone(svc: web::Data<Service>, caller: PdnsCaller, path: web::Path<(String, String)>) -> PdnsResult {
-    let (server, zone) = path.into_inner();
-    check_server(&server)?;
-    let id = zone_id_of(&svc, &caller, &zone).await?;
+    let id = zone_id_of(&svc, &caller, path).await?;
     Ok(HttpResponse::Ok().json(full_zone(svc, caller.0.0.clone(), id).await?))
 }
 
@@ -362,11 +366,9 @@ pub async fn patch_zone(
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> PdnsResult {
-    let (server, zone) = path.into_inner();
-    check_server(&server)?;
     let patch: ZonePatch = parse_body(&body)?;
     let sets = changes(patch.rrsets, RrsetAction::Replace)?;
-    let id = zone_id_of(&svc, &caller, &zone).await?;
+    let id = zone_id_of(&svc, &caller, path).await?;
     let actor = caller.0.0.clone();
     blocking(move || svc.change_rrsets(&actor, &id, &sets)).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -374,17 +376,13 @@ pub async fn patch_zone(
 
 #[utoipa::path(put, path = "/api/v1/servers/{server_id}/zones/{zone_id}", tag = "PowerDNS", summary = "Change zone metadata (accepted; nsbox zones are always Native)", params(("server_id" = String, Path), ("zone_id" = String, Path)), responses((status = 204, description = "Accepted")))]
 pub async fn put_zone(svc: web::Data<Service>, caller: PdnsCaller, path: web::Path<(String, String)>) -> PdnsResult {
-    let (server, zone) = path.into_inner();
-    check_server(&server)?;
-    zone_id_of(&svc, &caller, &zone).await?;
+    zone_id_of(&svc, &caller, path).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 #[utoipa::path(delete, path = "/api/v1/servers/{server_id}/zones/{zone_id}", tag = "PowerDNS", summary = "Delete a zone", params(("server_id" = String, Path), ("zone_id" = String, Path)), responses((status = 204, description = "Deleted")))]
 pub async fn delete_zone(svc: web::Data<Service>, caller: PdnsCaller, path: web::Path<(String, String)>) -> PdnsResult {
-    let (server, zone) = path.into_inner();
-    check_server(&server)?;
-    let id = zone_id_of(&svc, &caller, &zone).await?;
+    let id = zone_id_of(&svc, &caller, path).await?;
     let actor = caller.0.0.clone();
     blocking(move || svc.delete_zone(&actor, &id)).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -392,9 +390,7 @@ pub async fn delete_zone(svc: web::Data<Service>, caller: PdnsCaller, path: web:
 
 #[utoipa::path(get, path = "/api/v1/servers/{server_id}/zones/{zone_id}/export", tag = "PowerDNS", summary = "The zone as a zone file", params(("server_id" = String, Path), ("zone_id" = String, Path)), responses((status = 200, description = "The zone file", content_type = "text/plain")))]
 pub async fn export_zone(svc: web::Data<Service>, caller: PdnsCaller, path: web::Path<(String, String)>) -> PdnsResult {
-    let (server, zone) = path.into_inner();
-    check_server(&server)?;
-    let id = zone_id_of(&svc, &caller, &zone).await?;
+    let id = zone_id_of(&svc, &caller, path).await?;
     let actor = caller.0.0.clone();
     let (_, text) = blocking(move || svc.export_zone(&actor, &id)).await?;
     Ok(HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(text))
@@ -402,9 +398,7 @@ pub async fn export_zone(svc: web::Data<Service>, caller: PdnsCaller, path: web:
 
 #[utoipa::path(put, path = "/api/v1/servers/{server_id}/zones/{zone_id}/notify", tag = "PowerDNS", summary = "Send NOTIFY to the zone's secondaries", params(("server_id" = String, Path), ("zone_id" = String, Path)), responses((status = 200, description = "Queued")))]
 pub async fn notify(svc: web::Data<Service>, caller: PdnsCaller, path: web::Path<(String, String)>) -> PdnsResult {
-    let (server, zone) = path.into_inner();
-    check_server(&server)?;
-    let id = zone_id_of(&svc, &caller, &zone).await?;
+    let id = zone_id_of(&svc, &caller, path).await?;
     let actor = caller.0.0.clone();
     blocking(move || svc.notify_zone(&actor, &id)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"result": "Notification queued"})))
@@ -412,9 +406,7 @@ pub async fn notify(svc: web::Data<Service>, caller: PdnsCaller, path: web::Path
 
 #[utoipa::path(put, path = "/api/v1/servers/{server_id}/zones/{zone_id}/rectify", tag = "PowerDNS", summary = "Rectify (nothing to do: nsbox keeps zones rectified)", params(("server_id" = String, Path), ("zone_id" = String, Path)), responses((status = 200, description = "Done")))]
 pub async fn rectify(svc: web::Data<Service>, caller: PdnsCaller, path: web::Path<(String, String)>) -> PdnsResult {
-    let (server, zone) = path.into_inner();
-    check_server(&server)?;
-    zone_id_of(&svc, &caller, &zone).await?;
+    zone_id_of(&svc, &caller, path).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"result": "Rectified"})))
 }
 
