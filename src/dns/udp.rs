@@ -82,9 +82,11 @@ async fn answer(
 
 /// The batch as response rate limiting lets it out: some answers dropped, some truncated.
 fn rate_limited(answers: Vec<(SocketAddr, Vec<u8>)>, rrl: &Rrl) -> Vec<(SocketAddr, Vec<u8>)> {
+    let verdicts = rrl.check_batch(answers.iter().map(|(peer, bytes)| (peer.ip(), bytes.as_slice())));
     answers
         .into_iter()
-        .filter_map(|(peer, bytes)| match rrl.check(peer.ip(), &bytes) {
+        .zip(verdicts)
+        .filter_map(|((peer, bytes), verdict)| match verdict {
             Verdict::Send => Some((peer, bytes)),
             Verdict::Drop => None,
             Verdict::Slip => rrl::truncated(&bytes).map(|cut| (peer, cut)),
