@@ -124,8 +124,7 @@ fn signer(spec: &str) -> Result<TSigner, String> {
 fn zone_file_line(record: &hickory_proto::rr::Record) -> Result<String, String> {
     let rtype = rdata::RecordType(u16::from(record.record_type()));
     let bytes = rdata_bytes(&record.data).ok_or("a record that cannot be encoded")?;
-    let data = rdata::print(rtype, &bytes, true)
-        .unwrap_or_else(|_| format!("\\# {} {}", bytes.len(), rdata::text::hex(&bytes)).trim_end().to_string());
+    let data = rdata::print(rtype, &bytes, true).unwrap_or_else(|_| rdata::print_generic(&bytes));
     let type_name = rdata::type_name(rtype.0);
     Ok(format!("{} {} IN {type_name} {data}\n", record.name.to_ascii(), record.ttl))
 }

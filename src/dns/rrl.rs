@@ -58,8 +58,9 @@ impl Rrl {
         Self { settings, buckets: Mutex::default(), dropped: AtomicU64::new(0), slipped: AtomicU64::new(0) }
     }
 
-    /// The verdict on `answer` (wire form) to `client`.
-    pub fn check(&self, client: IpAddr, answer: &[u8]) -> Verdict {
+    /// The verdict on one `answer` (wire form) to `client`.
+    #[cfg(test)]
+    fn check(&self, client: IpAddr, answer: &[u8]) -> Verdict {
         let mut verdicts = self.check_batch([(client, answer)]);
         verdicts.pop().unwrap_or(Verdict::Send)
     }

@@ -80,45 +80,21 @@ impl AuthGuard {
         if failures.len() >= SWEEP_AT {
             failures.retain(|_, (since, _)| since.elapsed() < WINDOW);
         }
-        for (key, limit) in [(&client, PER_CLIENT), (&credential, PER_CREDENTIAL)] {
-            if let Some((since, count)) = failures.get(key)
-                && since.elapsed() < WINDOW
-                && *count >= limit
-            {
-                let reset = now() + WINDOW.saturating_sub(since.elapsed()).as_secs() as i64;
-                return Err(Error::RateLimited(RateStatus { limit, remaining: 0, reset }));
-            }
-        }
-        for key in [&client, &credential] {
-            let entry = failures.entry(key.clone()).or_insert((Instant::now(), 0));
-            if entry.0.elapsed() >= WINDOW {
-                *entry = (Instant::now(), 0);
-            }
-            entry.1 += 1;
-        }
+        refuse_over(&failures, &client, PER_CLIENT)?;
+        refuse_over(&failures, &credential, PER_CREDENTIAL)?;
+        count_failure(&mut failures, &client);
+        count_failure(&mut failures, &credential);
         Ok(Attempt { guard: self, credential, client })
     }
 
     /// Counts a failure of `client` that ran no argon2 (an unknown token).
     pub fn client_failed(&self, client: IpAddr) {
-        let mut failures = self.failures();
-        let entry = failures.entry(Key::Client(client)).or_insert((Instant::now(), 0));
-        if entry.0.elapsed() >= WINDOW {
-            *entry = (Instant::now(), 0);
-        }
-        entry.1 += 1;
+        count_failure(&mut self.failures(), &Key::Client(client));
     }
 
     /// Whether `client` may try at all (checked before an unknown token is looked up).
     pub fn check_client(&self, client: IpAddr) -> Result<()> {
-        let failures = self.failures();
-        match failures.get(&Key::Client(client)) {
-            Some((since, count)) if since.elapsed() < WINDOW && *count >= PER_CLIENT => {
-                let reset = now() + WINDOW.saturating_sub(since.elapsed()).as_secs() as i64;
-                Err(Error::RateLimited(RateStatus { limit: PER_CLIENT, remaining: 0, reset }))
-            }
-            _ => Ok(()),
-        }
+        refuse_over(&self.failures(), &Key::Client(client), PER_CLIENT)
     }
 
     /// Runs argon2 work on one of a few threads at a time.
@@ -143,6 +119,26 @@ impl AuthGuard {
         let _release = Release(self);
         Ok(work())
     }
+}
+
+/// A refusal when `key` has failed `limit` times within the window.
+fn refuse_over(failures: &HashMap<Key, (Instant, u32)>, key: &Key, limit: u32) -> Result<()> {
+    match failures.get(key) {
+        Some((since, count)) if since.elapsed() < WINDOW && *count >= limit => {
+            let reset = now() + WINDOW.saturating_sub(since.elapsed()).as_secs() as i64;
+            Err(Error::RateLimited(RateStatus { limit, remaining: 0, reset }))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// One more failure of `key`, in a window that starts over once it has passed.
+fn count_failure(failures: &mut HashMap<Key, (Instant, u32)>, key: &Key) {
+    let entry = failures.entry(key.clone()).or_insert((Instant::now(), 0));
+    if entry.0.elapsed() >= WINDOW {
+        *entry = (Instant::now(), 0);
+    }
+    entry.1 += 1;
 }
 
 /// Frees the argon2 thread even if the work panics.

@@ -165,8 +165,13 @@ pub fn parse(rtype: RecordType, text: &str, names: Names) -> Result<Vec<u8>, Str
 pub fn print(rtype: RecordType, wire: &[u8], dots: bool) -> Result<String, String> {
     match rtype.descriptor() {
         Some(d) => fields::print_all(d.fields, wire, dots),
-        None => Ok(format!("\\# {} {}", wire.len(), text::hex(wire)).trim_end().to_string()),
+        None => Ok(print_generic(wire)),
     }
+}
+
+/// The RFC 3597 generic form of any type's data: `\# <length> <hex>`.
+pub fn print_generic(wire: &[u8]) -> String {
+    format!("\\# {} {}", wire.len(), text::hex(wire)).trim_end().to_string()
 }
 
 fn generic(tokens: &[text::Token]) -> Result<Vec<u8>, String> {
