@@ -37,16 +37,23 @@ impl Listeners {
     }
 }
 
+/// The service and the nameserver it publishes to, before anything listens.
+pub struct Core {
+    pub service: Arc<Service>,
+    catalog: Arc<dns::Catalog>,
+}
+
 /// Opens the data file and everything the service needs; fails at once if another process
 /// has the file.
-pub fn open_service(data: &Path, config: &ServeConfig) -> anyhow::Result<Arc<Service>> {
+pub fn open_service(data: &Path, config: &ServeConfig) -> anyhow::Result<Core> {
     let store = Store::open(data, config.cache_mib << 20)?;
-    let catalog = Arc::new(dns::Catalog::new(config.dns_settings()));
-    let service = Service::new(store, config.limits(), catalog)?
+    let metrics = Arc::new(crate::metrics::Metrics::default());
+    let catalog = Arc::new(dns::Catalog::new(config.dns_settings(), metrics.clone()));
+    let service = Service::new(store, config.limits(), catalog.clone(), metrics)?
         .allow_notify_to(config.allow_notify_to.clone())
         .with_quotas(config.quotas())
         .with_ttl_policy(config.ttl_policy()?);
-    Ok(Arc::new(service))
+    Ok(Core { service: Arc::new(service), catalog })
 }
 
 /// A running nsbox.
@@ -60,11 +67,12 @@ pub struct Handle {
     thread: JoinHandle<std::io::Result<()>>,
 }
 
-pub fn start(service: Arc<Service>, config: &ServeConfig, listeners: Listeners) -> anyhow::Result<Handle> {
+pub fn start(core: Core, config: &ServeConfig, listeners: Listeners) -> anyhow::Result<Handle> {
+    let Core { service, catalog } = core;
     let http_addr = listeners.http.local_addr()?;
     let dns_addrs = listeners.dns.iter().map(dns::Listener::local_addr).collect::<std::io::Result<Vec<_>>>()?;
     let zones = service.publish_all()?;
-    let dns = dns::serve(service.catalog().clone(), service.clone(), listeners.dns, config.dns_threads)?;
+    let dns = dns::serve(catalog, service.clone(), listeners.dns, config.dns_threads)?;
     tracing::info!(zones, dns = ?dns_addrs, "nameserver is answering");
     let control = listeners.control.map(|l| crate::control::serve(l, service.clone())).transpose()?;
     let shared = crate::http::Shared {

@@ -205,16 +205,16 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn serve(data: &DataArg, config: ServeConfig) -> anyhow::Result<()> {
-    let service = nsbox::app::open_service(&data.path, &config)?;
+    let core = nsbox::app::open_service(&data.path, &config)?;
     let given = std::env::var("NSBOX_ADMIN_PASSWORD").ok();
     let show = given.is_none();
-    if let Some(password) = service.bootstrap_admin(given)?
+    if let Some(password) = core.service.bootstrap_admin(given)?
         && show
     {
         println!("Created user 'admin' with password: {password}\nThis password is shown only once.");
     }
     let listeners = nsbox::app::Listeners::bind(&config, &data.path)?;
-    let handle = nsbox::app::start(service, &config, listeners)?;
+    let handle = nsbox::app::start(core, &config, listeners)?;
     tracing::info!(http = %handle.http_addr, data = %data.path.display(), "nsbox is serving");
     tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(nsbox::app::shutdown_signal());
     tracing::info!("shutting down");
@@ -223,6 +223,7 @@ fn serve(data: &DataArg, config: ServeConfig) -> anyhow::Result<()> {
 
 fn offline(data: &DataArg) -> anyhow::Result<std::sync::Arc<nsbox::service::Service>> {
     nsbox::app::open_service(&data.path, &ServeConfig::default())
+        .map(|core| core.service)
         .with_context(|| format!("cannot open {}", data.path.display()))
 }
 

@@ -23,8 +23,13 @@ use hickory_server::Server;
 use ipnet::IpNet;
 
 use crate::domain::record::Record;
+use crate::domain::tsig::TsigKey;
 use crate::domain::zone::Zone;
+use crate::metrics::Metrics;
+use crate::service::nameserver::{Nameserver, NotifyStatus, RecordSource};
+use crate::store::StoreError;
 use snapshot::{ZoneSet, ZoneSnapshot};
+use std::sync::atomic::Ordering;
 
 /// Server-wide nameserver settings.
 #[derive(Debug, Clone)]
@@ -57,7 +62,7 @@ impl Default for Settings {
 /// The zones being served, and what to do when one changes.
 pub struct Catalog {
     zones: ArcSwap<ZoneSet>,
-    pub metrics: Arc<crate::metrics::Metrics>,
+    pub metrics: Arc<Metrics>,
     tsig_keys: ArcSwap<Vec<Arc<tsig::Key>>>,
     /// Signed updates already applied, so none is applied twice.
     pub replays: tsig::Replays,
@@ -68,8 +73,7 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    pub fn new(settings: Settings) -> Self {
-        let metrics = Arc::new(crate::metrics::Metrics::default());
+    pub fn new(settings: Settings, metrics: Arc<Metrics>) -> Self {
         Self {
             zones: ArcSwap::from_pointee(ZoneSet::default()),
             tsig_keys: ArcSwap::from_pointee(Vec::new()),
@@ -81,14 +85,26 @@ impl Catalog {
         }
     }
 
-    /// Serves this version of a zone, built from the records `records` hands over, from now
-    /// on, and tells the secondaries. A version older than the one served (two writers
-    /// publishing out of order) is ignored.
-    pub fn publish<E>(
-        &self,
-        zone: &Zone,
-        records: impl FnOnce(&mut dyn FnMut(Record)) -> Result<(), E>,
-    ) -> Result<(), E> {
+    fn tsig_keys(&self) -> Arc<Vec<Arc<tsig::Key>>> {
+        self.tsig_keys.load_full()
+    }
+
+    pub fn current(&self) -> Arc<ZoneSet> {
+        self.zones.load_full()
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Starts the NOTIFY sender; needs a Tokio runtime.
+    pub fn start_notifier(&self, runtime: &tokio::runtime::Handle) {
+        self.notifier.start(runtime);
+    }
+}
+
+impl Nameserver for Catalog {
+    fn publish(&self, zone: &Zone, records: RecordSource) -> Result<(), StoreError> {
         let snapshot = Arc::new(ZoneSnapshot::build(zone, &self.settings, records)?);
         let mut newer = false;
         self.zones.rcu(|current| {
@@ -106,11 +122,7 @@ impl Catalog {
         Ok(())
     }
 
-    /// Serves a zone's next version by applying one committed change to the version being
-    /// served. False when that is not possible (the served version is not the one the change
-    /// started from, or the change needs a rebuild): then `publish` the whole zone instead.
-    /// Callers apply changes in commit order.
-    pub fn apply(&self, zone: &Zone, from_serial: u32, removed: &[Record], added: &[Record]) -> bool {
+    fn apply(&self, zone: &Zone, from_serial: u32, removed: &[Record], added: &[Record]) -> bool {
         let current = self.zones.load();
         let Some(served) = current.get(&zone.domain).filter(|z| z.id == zone.id && z.serial == from_serial) else {
             return false;
@@ -126,33 +138,7 @@ impl Catalog {
         true
     }
 
-    /// Tells the secondaries of `zone` of its current serial again (PowerDNS's `PUT …/notify`).
-    pub fn renotify(&self, zone: &Zone) {
-        self.notifier.zone_changed(&zone.domain, zone.serial, &zone.notify);
-    }
-
-    /// The SOA data and apex NS names the nameserver serves for `domain`, as zone-file text.
-    pub fn apex(&self, domain: &str) -> Option<(String, Vec<String>)> {
-        let zones = self.zones.load();
-        let zone = zones.get(domain)?;
-        Some((zone.soa.data.to_string(), zone.apex_ns()))
-    }
-
-    /// Each secondary's last NOTIFY per zone: (zone, secondary, serial, acknowledged).
-    pub fn notify_status(&self) -> Vec<(String, SocketAddr, u32, bool)> {
-        self.notifier.state().into_iter().map(|(zone, target, s)| (zone, target, s.serial, s.acknowledged)).collect()
-    }
-
-    /// The TSIG keys transfers may be signed with, from now on.
-    pub fn set_tsig_keys(&self, keys: &[crate::domain::tsig::TsigKey]) {
-        self.tsig_keys.store(Arc::new(tsig::keys(keys)));
-    }
-
-    fn tsig_keys(&self) -> Arc<Vec<Arc<tsig::Key>>> {
-        self.tsig_keys.load_full()
-    }
-
-    pub fn remove(&self, domain: &str) {
+    fn remove(&self, domain: &str) {
         self.zones.rcu(|current| {
             let mut next = ZoneSet::clone(current);
             next.remove(domain);
@@ -160,17 +146,33 @@ impl Catalog {
         });
     }
 
-    pub fn current(&self) -> Arc<ZoneSet> {
-        self.zones.load_full()
+    fn renotify(&self, zone: &Zone) {
+        self.notifier.zone_changed(&zone.domain, zone.serial, &zone.notify);
     }
 
-    pub fn settings(&self) -> &Settings {
-        &self.settings
+    fn apex(&self, domain: &str) -> Option<(String, Vec<String>)> {
+        let zones = self.zones.load();
+        let zone = zones.get(domain)?;
+        Some((zone.soa.data.to_string(), zone.apex_ns()))
     }
 
-    /// Starts the NOTIFY sender; needs a Tokio runtime.
-    pub fn start_notifier(&self, runtime: &tokio::runtime::Handle) {
-        self.notifier.start(runtime);
+    fn set_tsig_keys(&self, keys: &[TsigKey]) {
+        self.tsig_keys.store(Arc::new(tsig::keys(keys)));
+    }
+
+    fn notify_status(&self) -> Vec<NotifyStatus> {
+        let state = self.notifier.state().into_iter();
+        state
+            .map(|(zone, target, s)| NotifyStatus { zone, target, serial: s.serial, acknowledged: s.acknowledged })
+            .collect()
+    }
+
+    fn zones_served(&self) -> usize {
+        self.zones.load().len()
+    }
+
+    fn rate_limited(&self) -> (u64, u64) {
+        (self.rrl.dropped.load(Ordering::Relaxed), self.rrl.slipped.load(Ordering::Relaxed))
     }
 }
 

@@ -48,7 +48,7 @@ impl FromRequest for Caller {
                 }
             };
             let status = service.limiter.check(&actor.via, bucket(req.method(), req.path())).map_err(|s| {
-                service.catalog().metrics.rate_limited.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                service.metrics().rate_limited.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 ApiError(Error::RateLimited(s))
             })?;
             let mut extensions = req.extensions_mut();

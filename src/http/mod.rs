@@ -214,7 +214,7 @@ async fn observe(
     let ms = took.as_secs_f64() * 1000.0;
     if let Some(service) = res.request().app_data::<aweb::Data<crate::service::Service>>() {
         let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_string());
-        service.catalog().metrics.http_answered(&route, res.status().as_u16(), took);
+        service.metrics().http_answered(&route, res.status().as_u16(), took);
     }
     let mut timing = format!("app;dur={ms:.2}");
     let check = res.request().extensions().get::<auth::TokenCheck>().copied();
@@ -292,9 +292,8 @@ async fn metrics(
     if !token_ok || !address_ok {
         return HttpResponse::Forbidden().content_type("text/plain").body("forbidden\n");
     }
-    let (metrics, zones) = (service.catalog().metrics.clone(), service.catalog().current().len());
-    let rrl = &service.catalog().rrl;
-    let (dropped, slipped) = (rrl.dropped.load(Ordering::Relaxed), rrl.slipped.load(Ordering::Relaxed));
+    let (metrics, zones) = (service.metrics().clone(), service.nameserver().zones_served());
+    let (dropped, slipped) = service.nameserver().rate_limited();
     let records = aweb::block(move || service.record_total()).await.ok().and_then(Result::ok).unwrap_or(0);
     let text = format!(
         "{}# HELP nsbox_rrl_answers_total UDP answers response rate limiting dropped or sent truncated.\n# TYPE nsbox_rrl_answers_total counter\nnsbox_rrl_answers_total{{action=\"dropped\"}} {dropped}\nnsbox_rrl_answers_total{{action=\"slipped\"}} {slipped}\n",

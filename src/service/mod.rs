@@ -5,6 +5,7 @@
 mod accounts;
 mod guard;
 mod history;
+pub mod nameserver;
 mod quota;
 mod ratelimit;
 mod records;
@@ -17,11 +18,11 @@ mod zones;
 
 use std::sync::Arc;
 
-use crate::dns::Catalog;
 use crate::domain::auth::Scope;
 use crate::domain::record::Record;
 use crate::domain::zone::{self, Zone};
 use crate::domain::{ValidationError, now_precise};
+use crate::metrics::Metrics;
 use crate::store::{AuditEntry, Author, JournalEntry, Read, Store, StoreError, Txn};
 
 pub use accounts::{NewToken, UserChange};
@@ -144,7 +145,8 @@ struct Diff {
 
 pub struct Service {
     store: Store,
-    catalog: Arc<Catalog>,
+    nameserver: Arc<dyn nameserver::Nameserver>,
+    metrics: Arc<Metrics>,
     /// Held from a zone change's commit until the nameserver serves it.
     publish_lock: std::sync::Mutex<()>,
     tokens: accounts::TokenCache,
@@ -162,10 +164,16 @@ pub struct Service {
 }
 
 impl Service {
-    pub fn new(store: Store, limits: Limits, catalog: Arc<Catalog>) -> Result<Self, templates::TemplateError> {
+    pub fn new(
+        store: Store,
+        limits: Limits,
+        nameserver: Arc<dyn nameserver::Nameserver>,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, templates::TemplateError> {
         Ok(Self {
             store,
-            catalog,
+            nameserver,
+            metrics,
             publish_lock: std::sync::Mutex::new(()),
             tokens: accounts::TokenCache::default(),
             guard: guard::AuthGuard::default(),
@@ -203,15 +211,19 @@ impl Service {
         &self.store
     }
 
-    pub fn catalog(&self) -> &Arc<Catalog> {
-        &self.catalog
+    pub fn nameserver(&self) -> &dyn nameserver::Nameserver {
+        self.nameserver.as_ref()
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     /// Hands the committed state of a zone to the nameserver. Called after every commit that
     /// touched a zone, before the caller answers, so the change is on the wire first.
     fn publish(&self, zone_id: &str) -> Result<()> {
         self.store.read(|r| match r.zone(zone_id)? {
-            Some(zone) => Ok(self.catalog.publish(&zone, |add| r.each_record(&zone.id, add))?),
+            Some(zone) => Ok(self.nameserver.publish(&zone, &mut |add| r.each_record(&zone.id, add))?),
             None => Ok(()),
         })
     }
@@ -305,7 +317,7 @@ impl Service {
         })?;
         if let Some((zone, entry)) = committed {
             self.usage.changed(&zone.owner, entry.added.len(), entry.removed.len());
-            if !self.catalog.apply(&zone, entry.from_serial, &entry.removed, &entry.added) {
+            if !self.nameserver.apply(&zone, entry.from_serial, &entry.removed, &entry.added) {
                 self.publish(zone_id)?;
             }
         }

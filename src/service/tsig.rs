@@ -61,7 +61,7 @@ impl Service {
     /// Hands the current keys to the nameserver.
     pub fn publish_tsig_keys(&self) -> Result<()> {
         let keys = self.store.read(|r| Ok::<_, Error>(r.tsig_keys()?))?;
-        self.catalog.set_tsig_keys(&keys);
+        self.nameserver.set_tsig_keys(&keys);
         Ok(())
     }
 }

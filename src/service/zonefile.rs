@@ -41,7 +41,7 @@ impl Service {
     /// The zone as the nameserver serves it, as a BIND master file.
     pub fn export_zone(&self, actor: &Actor, zone_id: &str) -> Result<(String, String)> {
         let (zone, records) = self.get_zone(actor, zone_id)?;
-        let (soa, apex_ns) = self.catalog.apex(&zone.domain).ok_or(Error::NotFound("Zone"))?;
+        let (soa, apex_ns) = self.nameserver.apex(&zone.domain).ok_or(Error::NotFound("Zone"))?;
         let own_ns = records.iter().any(|r| r.data.name == "@" && r.data.rtype == RecordType::NS);
         let generated: Vec<String> = if own_ns { Vec::new() } else { apex_ns };
         let data: Vec<RecordData> = records.into_iter().map(|r| r.data).collect();

@@ -44,7 +44,7 @@ impl Service {
     pub fn notify_zone(&self, actor: &Actor, zone_id: &str) -> Result<()> {
         actor.require(Scope::Update)?;
         let zone = self.store.read(|r| self.visible_zone(r, actor, zone_id))?;
-        self.catalog.renotify(&zone);
+        self.nameserver.renotify(&zone);
         Ok(())
     }
 
@@ -160,7 +160,7 @@ impl Service {
             txn.append_audit(audit(actor, "zone.delete", Some(&zone), serde_json::to_value(&zone).ok(), None))?;
             Ok::<_, Error>(zone)
         })?;
-        self.catalog.remove(&zone.domain);
+        self.nameserver.remove(&zone.domain);
         self.usage.changed(&zone.owner, 0, zone.record_count as usize);
         Ok(())
     }

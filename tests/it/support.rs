@@ -78,7 +78,8 @@ impl Server {
         admin_token: Option<String>,
         dns: Vec<std::net::SocketAddr>,
     ) -> Server {
-        let service = app::open_service(&data, &config).expect("open service");
+        let core = app::open_service(&data, &config).expect("open service");
+        let service = core.service.clone();
         service.bootstrap_admin(Some(ADMIN_PASSWORD.into())).expect("bootstrap");
         let admin_token = admin_token.unwrap_or_else(|| {
             let admin = service.find_user("admin").expect("admin exists");
@@ -88,7 +89,7 @@ impl Server {
         let dns = dns.into_iter().map(|addr| nsbox::dns::Listener::bind(addr).expect("bind dns")).collect();
         let control = Some(nsbox::control::bind(&data).expect("bind the control socket"));
         let listeners = Listeners { http: TcpListener::bind("127.0.0.1:0").expect("bind"), dns, control };
-        let handle = app::start(service, &config, listeners).expect("start");
+        let handle = app::start(core, &config, listeners).expect("start");
         let base = format!("http://{}", handle.http_addr);
         let dns_all = handle.dns_addrs.clone();
         Server { handle: Some(handle), base, dns: dns_all[0], dns_all, data, config, admin_token, _dir: dir }

@@ -186,7 +186,7 @@ fn rrsets(svc: &Service, zone: &Zone, records: &[Record]) -> Vec<RrsetView> {
     };
     let apex = format!("{}.", zone.domain);
     let own_ns = records.iter().any(|r| r.data.name == "@" && r.data.rtype == RecordType::NS);
-    if let Some((soa, apex_ns)) = svc.catalog().apex(&zone.domain) {
+    if let Some((soa, apex_ns)) = svc.nameserver().apex(&zone.domain) {
         add(apex.clone(), "SOA".into(), 3600, soa);
         for ns in apex_ns.iter().filter(|_| !own_ns) {
             add(apex.clone(), "NS".into(), 3600, format!("{ns}."));

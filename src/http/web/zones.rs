@@ -17,10 +17,9 @@ pub async fn dashboard(viewer: Viewer, svc: web::Data<Service>, info: web::Data<
     let service = svc.clone();
     let zones = blocking(move || service.list_zones(&actor, None)).await?;
     let records: u64 = zones.iter().map(|z| z.record_count).sum();
-    let secondaries = svc.catalog().notify_status();
-    let mine: Vec<&(String, std::net::SocketAddr, u32, bool)> =
-        secondaries.iter().filter(|(z, ..)| zones.iter().any(|mz| &mz.domain == z)).collect();
-    let served = svc.catalog().current().len();
+    let secondaries = svc.nameserver().notify_status();
+    let mine: Vec<_> = secondaries.iter().filter(|s| zones.iter().any(|z| z.domain == s.zone)).collect();
+    let served = svc.nameserver().zones_served();
     Ok(html(page(
         "Dashboard",
         Some(&viewer),
@@ -38,8 +37,8 @@ pub async fn dashboard(viewer: Viewer, svc: web::Data<Service>, info: web::Data<
                 @if mine.is_empty() { p.muted { "No secondaries have been notified of your zones yet." } } @else {
                     div.table-wrap { table {
                         thead { tr { th { "Zone" } th { "Secondary" } th { "Serial" } th { "Last NOTIFY" } } }
-                        tbody { @for (zone, target, serial, ack) in &mine {
-                            tr { td { (zone) } td { code { (target) } } td { (serial) } td { @if *ack { span.tag.good { "acknowledged" } } @else { span.tag.warn { "pending" } } } }
+                        tbody { @for s in &mine {
+                            tr { td { (s.zone) } td { code { (s.target) } } td { (s.serial) } td { @if s.acknowledged { span.tag.good { "acknowledged" } } @else { span.tag.warn { "pending" } } } }
                         } }
                     } }
                 }

@@ -1,0 +1,43 @@
+//! What the service needs from the nameserver: an interface the service owns, so `dns`
+//! depends on `service` and never the reverse. `dns::Catalog` implements it.
+
+use std::net::SocketAddr;
+
+use crate::domain::record::Record;
+use crate::domain::tsig::TsigKey;
+use crate::domain::zone::Zone;
+use crate::store::StoreError;
+
+/// Hands a zone's records, one by one, to the callback it is given.
+pub type RecordSource<'a> = &'a mut dyn FnMut(&mut dyn FnMut(Record)) -> Result<(), StoreError>;
+
+/// The last NOTIFY sent for a zone to one secondary.
+pub struct NotifyStatus {
+    pub zone: String,
+    pub target: SocketAddr,
+    pub serial: u32,
+    pub acknowledged: bool,
+}
+
+pub trait Nameserver: Send + Sync {
+    /// Serves this version of a zone, built from `records`, from now on, and tells the
+    /// secondaries. A version older than the one served is ignored.
+    fn publish(&self, zone: &Zone, records: RecordSource) -> Result<(), StoreError>;
+    /// Serves a zone's next version by applying one committed change to the version being
+    /// served; false when that is not possible (then `publish` the whole zone).
+    fn apply(&self, zone: &Zone, from_serial: u32, removed: &[Record], added: &[Record]) -> bool;
+    /// Stops serving a zone.
+    fn remove(&self, domain: &str);
+    /// Tells the secondaries of `zone` of its current serial again.
+    fn renotify(&self, zone: &Zone);
+    /// The SOA data and apex NS names served for `domain`, as zone-file text.
+    fn apex(&self, domain: &str) -> Option<(String, Vec<String>)>;
+    /// The TSIG keys transfers and updates may be signed with, from now on.
+    fn set_tsig_keys(&self, keys: &[TsigKey]);
+    /// Each secondary's last NOTIFY per zone.
+    fn notify_status(&self) -> Vec<NotifyStatus>;
+    /// How many zones are being served.
+    fn zones_served(&self) -> usize;
+    /// UDP answers rate limiting dropped and sent truncated.
+    fn rate_limited(&self) -> (u64, u64);
+}
