@@ -51,6 +51,7 @@ pub fn open_service(data: &Path, config: &ServeConfig) -> anyhow::Result<Core> {
     let catalog = Arc::new(dns::Catalog::new(config.dns_settings(), metrics.clone()));
     let service = Service::new(store, config.limits(), catalog.clone(), metrics)?
         .allow_notify_to(config.allow_notify_to.clone())
+        .with_catalog_zone(config.catalog_zone()?)
         .with_quotas(config.quotas())
         .with_ttl_policy(config.ttl_policy()?);
     Ok(Core { service: Arc::new(service), catalog })

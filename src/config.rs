@@ -26,6 +26,10 @@ pub struct ServeConfig {
     /// Secondary to send NOTIFY to after every change, HOST:PORT (repeatable)
     #[arg(long = "notify", env = "NSBOX_NOTIFY", value_delimiter = ',')]
     pub notify: Vec<SocketAddr>,
+    /// Serve a catalog zone (RFC 9432) of this name listing every zone, so secondaries
+    /// configured once with it follow every zone (e.g. catalog.nsbox.invalid; default: none)
+    #[arg(long, env = "NSBOX_CATALOG_ZONE")]
+    pub catalog_zone: Option<String>,
     /// Networks a user may have their zones' NOTIFY sent to (repeatable; default: none, so
     /// only admins set per-zone NOTIFY targets)
     #[arg(long = "allow-notify-to", env = "NSBOX_ALLOW_NOTIFY_TO", value_delimiter = ',')]
@@ -123,6 +127,14 @@ impl ServeConfig {
         Ok(TtlPolicy { min: self.ttl_min, max: self.ttl_max })
     }
 
+    /// The catalog zone's name, checked like any domain.
+    pub fn catalog_zone(&self) -> anyhow::Result<Option<String>> {
+        let parse = |name: &String| {
+            crate::domain::name::parse_domain(name).map_err(|e| anyhow::anyhow!("--catalog-zone: {}", e.message))
+        };
+        self.catalog_zone.as_ref().map(parse).transpose()
+    }
+
     pub fn quotas(&self) -> Quotas {
         Quotas { zones_per_user: self.max_zones_per_user, records_per_user: self.max_records_per_user }
     }
@@ -149,6 +161,7 @@ impl Default for ServeConfig {
             allow_transfer: Vec::new(),
             notify: Vec::new(),
             allow_notify_to: Vec::new(),
+            catalog_zone: None,
             rrl_rate: crate::dns::rrl::RrlSettings::default().rate,
             rrl_slip: crate::dns::rrl::RrlSettings::default().slip,
             rrl_exempt: crate::dns::rrl::RrlSettings::default().exempt,

@@ -38,6 +38,9 @@ pub struct Zone {
     /// Secondaries told of this zone's changes, beside the server-wide ones.
     #[serde(default)]
     pub notify: Vec<std::net::SocketAddr>,
+    /// The zone's group in the catalog zone (RFC 9432 §4.4.2), for secondaries' settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog_group: Option<String>,
 }
 
 /// A change to a zone's settings; a field left out keeps its current value.
@@ -51,6 +54,8 @@ pub struct ZoneSettings {
     pub minimum: Option<u32>,
     pub allow_transfer: Option<Vec<String>>,
     pub notify: Option<Vec<String>>,
+    /// The zone's group in the catalog zone; empty for none.
+    pub catalog_group: Option<String>,
 }
 
 impl ZoneSettings {
@@ -87,8 +92,29 @@ impl ZoneSettings {
                 })
                 .collect::<Result<_, _>>()?;
         }
+        if let Some(group) = &self.catalog_group {
+            let group = group.trim();
+            zone.catalog_group = if group.is_empty() {
+                None
+            } else {
+                validate_catalog_group(group)?;
+                Some(group.to_string())
+            };
+        }
         Ok(())
     }
+}
+
+/// A catalog group name: what secondaries match in their configuration (RFC 9432 §4.4.2).
+fn validate_catalog_group(group: &str) -> Result<(), ValidationError> {
+    let fine = |c: char| c.is_ascii_alphanumeric() || "-_.".contains(c);
+    if group.len() > 63 || !group.chars().all(fine) {
+        return Err(ValidationError::new(
+            "catalog_group",
+            format!("'{group}' is not a catalog group: 1 to 63 letters, digits, '-', '_' or '.'"),
+        ));
+    }
+    Ok(())
 }
 
 /// `192.0.2.0/24`, `2001:db8::/32`, or one address.

@@ -3,6 +3,7 @@
 //! nameserver. Methods block (redb, argon2): async callers run them on a blocking pool.
 
 mod accounts;
+mod catalog_zone;
 mod guard;
 mod history;
 pub mod nameserver;
@@ -159,6 +160,8 @@ pub struct Service {
     quotas: Quotas,
     ttl_policy: crate::domain::record::TtlPolicy,
     usage: quota::Usage,
+    /// The catalog zone's name (RFC 9432), when one is served.
+    catalog_zone: Option<String>,
     /// One zone-file import at a time: each holds its whole file and parse in memory.
     imports: std::sync::Mutex<()>,
 }
@@ -184,6 +187,7 @@ impl Service {
             ttl_policy: crate::domain::record::TtlPolicy::default(),
             usage: quota::Usage::default(),
             imports: std::sync::Mutex::new(()),
+            catalog_zone: None,
         })
     }
 
@@ -252,6 +256,7 @@ impl Service {
         for zone in &zones {
             self.publish(&zone.id)?;
         }
+        self.publish_catalog()?;
         Ok(zones.len())
     }
 

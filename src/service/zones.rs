@@ -76,7 +76,7 @@ impl Service {
             let zones = txn.zones()?;
             let taken =
                 zones.iter().any(|z| z.domain == domain || (z.owner != actor.user_id && overlaps(&z.domain, &domain)));
-            if taken {
+            if taken || self.is_catalog_name(&domain) {
                 return Err(Error::Validation(ValidationError::new("domain", format!("Zone {domain} already exists"))));
             }
             quota::check_zones(&self.quotas, actor, &zones)?;
@@ -92,12 +92,15 @@ impl Service {
                 updated_at: at,
                 allow_transfer: Vec::new(),
                 notify: Vec::new(),
+                catalog_group: None,
             };
             txn.add_zone(&zone)?;
+            self.catalog_changed(txn, None, Some(&zone))?;
             txn.append_audit(audit(actor, "zone.create", Some(&zone), None, serde_json::to_value(&zone).ok()))?;
             Ok(zone)
         })?;
         self.publish(&zone.id)?;
+        self.publish_catalog()?;
         Ok(zone)
     }
 
@@ -122,6 +125,7 @@ impl Service {
             zone.serial = next_serial(zone.serial, today());
             zone.updated_at = now();
             txn.put_zone(&zone)?;
+            self.catalog_changed(txn, Some(&before), Some(&zone))?;
             let entry = JournalEntry {
                 from_serial: before.serial,
                 to_serial: zone.serial,
@@ -142,6 +146,9 @@ impl Service {
             Ok(zone)
         })?;
         self.publish(&zone.id)?;
+        if settings.catalog_group.is_some() {
+            self.publish_catalog()?;
+        }
         Ok(zone)
     }
 
@@ -157,17 +164,19 @@ impl Service {
                 }
             }
             txn.delete_zone(&zone)?;
+            self.catalog_changed(txn, Some(&zone), None)?;
             txn.append_audit(audit(actor, "zone.delete", Some(&zone), serde_json::to_value(&zone).ok(), None))?;
             Ok::<_, Error>(zone)
         })?;
         self.nameserver.remove(&zone.domain);
+        self.publish_catalog()?;
         self.usage.changed(&zone.owner, 0, zone.record_count as usize);
         Ok(())
     }
 }
 
 /// Whether one domain is the other or lies beneath it.
-fn overlaps(a: &str, b: &str) -> bool {
+pub(super) fn overlaps(a: &str, b: &str) -> bool {
     let below = |child: &str, parent: &str| child.strip_suffix(parent).is_some_and(|rest| rest.ends_with('.'));
     a == b || below(a, b) || below(b, a)
 }

@@ -406,6 +406,11 @@ pub trait Read {
     fn tsig_keys(&self) -> Result<Vec<TsigKey>, StoreError> {
         self.raw_all(TSIG_KEYS)?.iter().map(|b| decode(b)).collect()
     }
+
+    /// A server-wide setting kept in the data file.
+    fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.raw_index(META, key)
+    }
 }
 
 type TableDefinition = redb::TableDefinition<'static, &'static str, &'static [u8]>;
@@ -581,6 +586,11 @@ impl Txn<'_> {
         if let Some(key) = record_index::key(id) {
             self.moves.insert(key, None);
         }
+        Ok(())
+    }
+
+    pub fn put_meta(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.inner.open_table(META)?.insert(key, value)?;
         Ok(())
     }
 

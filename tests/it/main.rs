@@ -7,6 +7,7 @@ mod api_pocket;
 mod api_vps;
 mod backup;
 mod browser;
+mod catalog;
 mod cli;
 mod dig;
 mod dns;

@@ -147,11 +147,11 @@ fn ixfr_sends_the_journal() {
     assert!(fallback.answer.iter().any(|r| r.3 == "\"hello\""));
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).map(|a| a.port()).unwrap_or(0)
 }
 
-struct Named(Child);
+pub struct Named(pub Child);
 
 impl Drop for Named {
     fn drop(&mut self) {
@@ -160,7 +160,7 @@ impl Drop for Named {
     }
 }
 
-fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
+pub fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(30) {
         if check() {

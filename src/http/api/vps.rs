@@ -28,6 +28,8 @@ pub struct ZoneView {
     minimum: u32,
     allow_transfer: Vec<String>,
     notify: Vec<String>,
+    /// The zone's group in the catalog zone (RFC 9432), if any.
+    catalog_group: Option<String>,
     /// Present on create and on the zone's own page.
     #[serde(skip_serializing_if = "Option::is_none")]
     records: Option<Vec<RecordView>>,
@@ -60,6 +62,7 @@ fn zone_view(zone: Zone, records: Option<Vec<Record>>) -> ZoneView {
         minimum: zone.soa.minimum,
         allow_transfer: zone.allow_transfer.iter().map(ToString::to_string).collect(),
         notify: zone.notify.iter().map(ToString::to_string).collect(),
+        catalog_group: zone.catalog_group,
         records: records.map(|rs| rs.into_iter().map(record_view).collect()),
     }
 }

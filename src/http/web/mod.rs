@@ -8,6 +8,8 @@ mod records;
 mod reference;
 pub mod session;
 mod views;
+mod zone_settings;
+mod zonefile;
 mod zones;
 
 use std::net::SocketAddr;
@@ -52,12 +54,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/zones/{id}/records", post().to(records::create))
         .route("/zones/{id}/records/bulk", post().to(records::bulk))
         .route("/zones/{id}/template", post().to(records::template))
-        .route("/zones/{id}/settings", post().to(records::settings))
-        .route("/zones/{id}/export", get().to(records::export))
+        .route("/zones/{id}/settings", post().to(zone_settings::settings))
+        .route("/zones/{id}/export", get().to(zonefile::export))
         .service(
             web::resource("/zones/{id}/import")
                 .app_data(web::FormConfig::default().limit(crate::http::MAX_ZONE_FILE))
-                .route(post().to(records::import)),
+                .route(post().to(zonefile::import)),
         )
         .route("/zones/{id}/records/{rid}/edit", get().to(records::edit_form))
         .route("/zones/{id}/records/{rid}/edit", post().to(records::update))

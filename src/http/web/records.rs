@@ -93,17 +93,17 @@ impl RecordForm {
 
 /// What the page shows besides the table.
 #[derive(Default)]
-struct Extras {
-    form: RecordForm,
-    error: Option<ValidationError>,
-    notice: Option<String>,
-    bulk: Option<(usize, Vec<String>)>,
-    bulk_text: String,
-    preview: Option<(String, HashMap<String, String>, Vec<RecordData>)>,
-    template_error: Option<ValidationError>,
-    settings_error: Option<ValidationError>,
+pub(super) struct Extras {
+    pub(super) form: RecordForm,
+    pub(super) error: Option<ValidationError>,
+    pub(super) notice: Option<String>,
+    pub(super) bulk: Option<(usize, Vec<String>)>,
+    pub(super) bulk_text: String,
+    pub(super) preview: Option<(String, HashMap<String, String>, Vec<RecordData>)>,
+    pub(super) template_error: Option<ValidationError>,
+    pub(super) settings_error: Option<ValidationError>,
     /// An import's report, the text and mode it was for (a preview until applied).
-    import: Option<(ImportReport, String, ImportMode)>,
+    pub(super) import: Option<(ImportReport, String, ImportMode)>,
 }
 
 fn record_form(
@@ -266,7 +266,7 @@ fn templates_section(viewer: &Viewer, zone: &Zone, templates: &[Template], extra
     }
 }
 
-async fn render(
+pub(super) async fn render(
     viewer: &Viewer,
     svc: web::Data<Service>,
     info: &ServerInfo,
@@ -311,8 +311,8 @@ async fn render(
                 }
             }
             (templates_section(viewer, &zone, svc.templates(), &extras))
-            (zonefile_section(viewer, &zone, extras.import.as_ref()))
-            (settings_section(viewer, &zone, extras.settings_error.as_ref()))
+            (super::zonefile::section(viewer, &zone, extras.import.as_ref()))
+            (super::zone_settings::section(viewer, &zone, svc.catalog_zone().is_some(), extras.settings_error.as_ref()))
         },
     );
     let status = if failed { actix_web::http::StatusCode::BAD_REQUEST } else { actix_web::http::StatusCode::OK };
@@ -484,211 +484,6 @@ async fn template_failed(
 ) -> WebResult {
     render(viewer, svc, info, zone_id, &TableQuery::default(), Extras { template_error: Some(e), ..Default::default() })
         .await
-}
-
-fn zonefile_section(viewer: &Viewer, zone: &Zone, import: Option<&(ImportReport, String, ImportMode)>) -> Markup {
-    let show = |r: &RecordData| format!("{} {} {} {}", r.name, r.ttl, r.rtype, r.content_with_priority());
-    html! {
-        section.card #zonefile {
-            h2 { "Zone file" }
-            p { a.button href=(format!("/zones/{}/export", zone.id)) download { "Download as BIND zone file" } }
-            @if let Some((report, text, mode)) = import {
-                div.preview {
-                    h3 { @if report.applied { "Imported" } @else { "What the import will do" } }
-                    p { (report.added.len()) " to add, " (report.changed.len()) " to change, " (report.removed.len()) " to remove, " (report.unchanged) " unchanged, " (report.refused.len()) " refused." }
-                    @if !report.refused.is_empty() { ul.errors { @for r in &report.refused { li { "line " (r.line) ": " (r.reason) } } } }
-                    @if !report.warnings.is_empty() { h4 { "Warnings" } ul.warnings { @for w in &report.warnings { li { "line " (w.line) ": " (w.reason) } } } }
-                    @if !report.added.is_empty() { h4 { "Added" } ul { @for r in report.added.iter().take(200) { li { code { (show(r)) } } } } }
-                    @if !report.changed.is_empty() { h4 { "Changed" } ul { @for (a, b) in report.changed.iter().take(200) { li { code { (show(a)) } " → " code { (show(b)) } } } } }
-                    @if !report.removed.is_empty() { h4 { "Removed" } ul { @for r in report.removed.iter().take(200) { li { code { (show(r)) } } } } }
-                    @if !report.applied && (*mode == ImportMode::Merge || report.refused.is_empty()) {
-                        form method="post" action=(format!("/zones/{}/import", zone.id)) {
-                            (csrf(viewer))
-                            input type="hidden" name="mode" value=(if *mode == ImportMode::Replace { "replace" } else { "merge" });
-                            input type="hidden" name="apply" value="1";
-                            textarea name="text" hidden { (text) }
-                            button.primary type="submit" { "Apply import" }
-                        }
-                    }
-                }
-            }
-            form method="post" action=(format!("/zones/{}/import", zone.id)) {
-                (csrf(viewer))
-                div.field { label for="import-text" { "Paste a BIND zone file" } textarea #import-text name="text" rows="6" placeholder="$ORIGIN example.com.\nwww 300 IN A 192.0.2.1" {} }
-                fieldset {
-                    legend { "Mode" }
-                    label.inline { input type="radio" name="mode" value="merge" checked; " merge (add what is missing)" }
-                    label.inline { input type="radio" name="mode" value="replace"; " replace (the zone becomes the file)" }
-                }
-                button type="submit" { "Preview import" }
-            }
-            form method="post" action=(format!("/zones/{}/import", zone.id)) {
-                (csrf(viewer))
-                h3 { "Or pull it from the server that has it now (AXFR)" }
-                div.row {
-                    div.field { label for="import-server" { "Server (host:port)" } input #import-server name="server" placeholder="192.0.2.53:53"; }
-                    div.field { label for="import-tsig" { "TSIG key, if it asks for one" } input #import-tsig name="tsig" placeholder="xfr.example.net:hmac-sha256:c2VjcmV0"; }
-                }
-                input type="hidden" name="mode" value="merge";
-                button type="submit" { "Preview what it sends" }
-            }
-        }
-    }
-}
-
-#[derive(Deserialize)]
-pub struct ImportForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    text: String,
-    /// Pull the zone from this server by AXFR instead (`host:port`).
-    #[serde(default)]
-    server: String,
-    /// The transfer's TSIG key, `NAME:ALGORITHM:SECRET`.
-    #[serde(default)]
-    tsig: String,
-    #[serde(default)]
-    mode: String,
-    apply: Option<String>,
-}
-
-/// Previews an import (a dry run) or, with `apply`, performs it.
-pub async fn import(
-    viewer: Viewer,
-    svc: web::Data<Service>,
-    info: web::Data<ServerInfo>,
-    path: web::Path<String>,
-    form: web::Form<ImportForm>,
-) -> WebResult {
-    viewer.check_csrf(&form.csrf)?;
-    let zone_id = path.into_inner();
-    let form = form.into_inner();
-    let mode = if form.mode == "replace" { ImportMode::Replace } else { ImportMode::Merge };
-    let mut form = form;
-    if !form.server.trim().is_empty() {
-        form.text = pull(&viewer, &svc, &zone_id, &form).await?;
-    }
-    let (actor, id, service, text) = (viewer.actor.clone(), zone_id.clone(), svc.clone(), form.text.clone());
-    let dry_run = form.apply.is_none();
-    let report = blocking(move || service.import_zone(&actor, &id, &text, mode, dry_run)).await?;
-    render(
-        &viewer,
-        svc,
-        &info,
-        zone_id,
-        &TableQuery::default(),
-        Extras { import: Some((report, form.text, mode)), ..Default::default() },
-    )
-    .await
-}
-
-/// The zone as the form's server sends it by AXFR, as zone-file text for the preview.
-async fn pull(viewer: &Viewer, svc: &web::Data<Service>, zone_id: &str, form: &ImportForm) -> Result<String, WebError> {
-    let (actor, id, service) = (viewer.actor.clone(), zone_id.to_string(), svc.clone());
-    let domain = blocking(move || service.get_zone(&actor, &id)).await?.0.domain;
-    let (server, tsig, admin) = (form.server.trim().to_string(), form.tsig.trim().to_string(), viewer.actor.admin);
-    let tsig = (!tsig.is_empty()).then_some(tsig);
-    web::block(move || crate::dns::axfr_in::fetch(&server, &domain, tsig.as_deref(), admin))
-        .await?
-        .map_err(|e| WebError::Service(Error::Validation(ValidationError::new("server", e))))
-}
-
-pub async fn export(viewer: Viewer, svc: web::Data<Service>, path: web::Path<String>) -> WebResult {
-    let actor = viewer.actor.clone();
-    let (domain, text) = blocking(move || svc.export_zone(&actor, &path)).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/dns; charset=utf-8")
-        .insert_header(("Content-Disposition", format!("attachment; filename=\"{domain}.zone\"")))
-        .body(text))
-}
-
-fn settings_section(viewer: &Viewer, zone: &Zone, error: Option<&ValidationError>) -> Markup {
-    let list = |items: Vec<String>| items.join(", ");
-    html! {
-        section.card #settings {
-            h2 { "Zone settings" }
-            p.muted { "SOA timers, and which secondaries may transfer this zone and are told of its changes (besides the server-wide ones)." }
-            (form_error(error, &["refresh", "retry", "expire", "minimum", "allow_transfer", "notify"]))
-            form.settings method="post" action=(format!("/zones/{}/settings", zone.id)) {
-                (csrf(viewer))
-                div.row {
-                    (views::field("Refresh (s)", "refresh", &zone.soa.refresh.to_string(), error, ""))
-                    (views::field("Retry (s)", "retry", &zone.soa.retry.to_string(), error, ""))
-                    (views::field("Expire (s)", "expire", &zone.soa.expire.to_string(), error, ""))
-                    (views::field("Negative TTL (s)", "minimum", &zone.soa.minimum.to_string(), error, ""))
-                }
-                (views::field("Allow transfers from (addresses or networks, comma-separated)", "allow_transfer", &list(zone.allow_transfer.iter().map(ToString::to_string).collect()), error, "192.0.2.53, 2001:db8::/64"))
-                (views::field("Send NOTIFY to (address:port, comma-separated)", "notify", &list(zone.notify.iter().map(ToString::to_string).collect()), error, "192.0.2.53:53"))
-                button type="submit" { "Save settings" }
-            }
-        }
-    }
-}
-
-pub async fn settings(
-    viewer: Viewer,
-    svc: web::Data<Service>,
-    info: web::Data<ServerInfo>,
-    path: web::Path<String>,
-    form: web::Form<HashMap<String, String>>,
-) -> WebResult {
-    viewer.check_csrf(form.get("csrf").map(String::as_str).unwrap_or_default())?;
-    let zone_id = path.into_inner();
-    let number = |field: &str| -> Result<Option<u32>, ValidationError> {
-        match form.get(field).map(|v| v.trim()).filter(|v| !v.is_empty()) {
-            None => Ok(None),
-            Some(v) => v
-                .parse()
-                .map(Some)
-                .map_err(|_| ValidationError::new(field, format!("'{v}' is not a number of seconds"))),
-        }
-    };
-    let list = |field: &str| {
-        form.get(field).map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect())
-    };
-    let parsed = (|| {
-        Ok::<_, ValidationError>(crate::domain::zone::ZoneSettings {
-            refresh: number("refresh")?,
-            retry: number("retry")?,
-            expire: number("expire")?,
-            minimum: number("minimum")?,
-            allow_transfer: list("allow_transfer"),
-            notify: list("notify"),
-        })
-    })();
-    let outcome = match parsed {
-        Ok(settings) => {
-            let (actor, id, service) = (viewer.actor.clone(), zone_id.clone(), svc.clone());
-            blocking(move || service.update_zone_settings(&actor, &id, &settings)).await.map(|_| ())
-        }
-        Err(e) => Err(WebError::Service(Error::Validation(e))),
-    };
-    match outcome {
-        Ok(()) => {
-            render(
-                &viewer,
-                svc,
-                &info,
-                zone_id,
-                &TableQuery::default(),
-                Extras { notice: Some("Zone settings saved.".into()), ..Default::default() },
-            )
-            .await
-        }
-        Err(WebError::Service(Error::Validation(e))) => {
-            render(
-                &viewer,
-                svc,
-                &info,
-                zone_id,
-                &TableQuery::default(),
-                Extras { settings_error: Some(e), ..Default::default() },
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    }
 }
 
 fn edit_page(
