@@ -45,6 +45,16 @@ pub struct ServeConfig {
     /// Networks never rate-limited (repeatable; default: loopback)
     #[arg(long = "rrl-exempt", env = "NSBOX_RRL_EXEMPT", value_delimiter = ',', default_values_t = crate::dns::rrl::RrlSettings::default().exempt)]
     pub rrl_exempt: Vec<ipnet::IpNet>,
+    /// DNS TCP connections open at once (default: 1000, or half the open-file limit if that
+    /// is lower); when full, a new connection replaces the one idle longest
+    #[arg(long, env = "NSBOX_TCP_MAX_CLIENTS")]
+    pub tcp_max_clients: Option<usize>,
+    /// DNS TCP connections one client address may hold open
+    #[arg(long, env = "NSBOX_TCP_MAX_PER_CLIENT", default_value_t = crate::dns::tcp::TcpLimits::default().per_client)]
+    pub tcp_max_per_client: usize,
+    /// Seconds a DNS TCP connection may wait for its next query
+    #[arg(long, env = "NSBOX_TCP_IDLE", default_value_t = crate::dns::tcp::TcpLimits::default().idle.as_secs())]
+    pub tcp_idle: u64,
     /// DNS worker threads, each with its own UDP receive loop (one is fastest on two cores: see BENCHMARKS.md)
     #[arg(long, env = "NSBOX_DNS_THREADS", default_value_t = 1)]
     pub dns_threads: usize,
@@ -114,6 +124,11 @@ impl ServeConfig {
                 slip: self.rrl_slip,
                 exempt: self.rrl_exempt.clone(),
             },
+            tcp: crate::dns::tcp::TcpLimits {
+                total: self.tcp_max_clients.unwrap_or_else(default_tcp_clients).max(1),
+                per_client: self.tcp_max_per_client.max(1),
+                idle: std::time::Duration::from_secs(self.tcp_idle.max(1)),
+            },
         }
     }
 
@@ -165,6 +180,9 @@ impl Default for ServeConfig {
             rrl_rate: crate::dns::rrl::RrlSettings::default().rate,
             rrl_slip: crate::dns::rrl::RrlSettings::default().slip,
             rrl_exempt: crate::dns::rrl::RrlSettings::default().exempt,
+            tcp_max_clients: None,
+            tcp_max_per_client: crate::dns::tcp::TcpLimits::default().per_client,
+            tcp_idle: crate::dns::tcp::TcpLimits::default().idle.as_secs(),
             dns_threads: 1,
             http_workers: 2,
             session_idle: 12 * 3600,
@@ -275,4 +293,12 @@ pub fn unknown_environment(command: &clap::Command) -> Vec<String> {
         .filter_map(|(k, _)| k.into_string().ok())
         .filter(|k| k.starts_with("NSBOX_") && !known.contains(k))
         .collect()
+}
+
+/// TCP connections the nameserver holds at most by default: 1000, or half the descriptors
+/// the process may open, so idle connections can never take the ones it needs for anything
+/// else.
+fn default_tcp_clients() -> usize {
+    let limit = crate::dns::tcp::open_file_limit().map_or(usize::MAX, |n| n / 2);
+    crate::dns::tcp::TcpLimits::default().total.min(limit)
 }

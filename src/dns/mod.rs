@@ -9,6 +9,7 @@ mod mmsg;
 mod notify;
 pub mod rrl;
 pub mod snapshot;
+pub mod tcp;
 mod transfer;
 mod tsig;
 mod udp;
@@ -19,14 +20,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use hickory_server::Server;
 use ipnet::IpNet;
 
 use crate::domain::record::Record;
 use crate::domain::tsig::TsigKey;
 use crate::domain::zone::Zone;
 use crate::metrics::Metrics;
-use crate::service::nameserver::{Nameserver, NotifyStatus, RecordSource};
+use crate::service::nameserver::{Nameserver, NotifyStatus, RecordSource, Status};
 use crate::store::StoreError;
 use snapshot::{ZoneSet, ZoneSnapshot};
 use std::sync::atomic::Ordering;
@@ -45,6 +45,8 @@ pub struct Settings {
     pub notify: Vec<SocketAddr>,
     /// Response rate limiting over UDP.
     pub rrl: rrl::RrlSettings,
+    /// Bounds on TCP connections.
+    pub tcp: tcp::TcpLimits,
 }
 
 impl Default for Settings {
@@ -55,6 +57,7 @@ impl Default for Settings {
             allow_transfer: Vec::new(),
             notify: Vec::new(),
             rrl: rrl::RrlSettings::default(),
+            tcp: tcp::TcpLimits::default(),
         }
     }
 }
@@ -68,6 +71,8 @@ pub struct Catalog {
     pub replays: tsig::Replays,
     /// Response rate limiting of UDP answers.
     pub rrl: rrl::Rrl,
+    /// Open TCP connections.
+    tcp: Arc<tcp::Connections>,
     settings: Settings,
     notifier: notify::Notifier,
 }
@@ -79,6 +84,7 @@ impl Catalog {
             tsig_keys: ArcSwap::from_pointee(Vec::new()),
             replays: tsig::Replays::default(),
             rrl: rrl::Rrl::new(settings.rrl.clone()),
+            tcp: Arc::default(),
             notifier: notify::Notifier::new(settings.notify.clone(), metrics.clone()),
             metrics,
             settings,
@@ -167,12 +173,14 @@ impl Nameserver for Catalog {
             .collect()
     }
 
-    fn zones_served(&self) -> usize {
-        self.zones.load().len()
-    }
-
-    fn rate_limited(&self) -> (u64, u64) {
-        (self.rrl.dropped.load(Ordering::Relaxed), self.rrl.slipped.load(Ordering::Relaxed))
+    fn status(&self) -> Status {
+        Status {
+            zones: self.zones.load().len(),
+            rrl_dropped: self.rrl.dropped.load(Ordering::Relaxed),
+            rrl_slipped: self.rrl.slipped.load(Ordering::Relaxed),
+            tcp_open: self.tcp.count(),
+            tcp_shed: self.tcp.shed.load(Ordering::Relaxed),
+        }
     }
 }
 
@@ -211,14 +219,9 @@ impl Listener {
 /// A running nameserver.
 pub struct Running {
     runtime: tokio::runtime::Runtime,
-    /// TCP: hickory's server.
-    server: Server<handler::Handler>,
-    /// UDP: our own receive loops.
-    udp: Vec<tokio::task::JoinHandle<()>>,
+    /// The UDP receive loops and TCP accept loops.
+    loops: Vec<tokio::task::JoinHandle<()>>,
 }
-
-/// How long an idle TCP connection is kept (RFC 7766 §6.2.3).
-const TCP_IDLE: Duration = Duration::from_secs(10);
 
 pub fn serve(
     catalog: Arc<Catalog>,
@@ -232,28 +235,28 @@ pub fn serve(
         .enable_all()
         .build()?;
     catalog.start_notifier(runtime.handle());
+    let (limits, connections) = (catalog.settings.tcp.clone(), catalog.tcp.clone());
     let handler = handler::Handler::new(catalog, service);
-    let (server, udp) = runtime.block_on(async move {
-        let mut server = Server::new(handler.clone());
-        let mut udp = Vec::new();
+    let loops = runtime.block_on(async move {
+        let mut loops = Vec::new();
         for listener in listeners {
             listener.udp.set_nonblocking(true)?;
             listener.tcp.set_nonblocking(true)?;
             let socket = Arc::new(tokio::net::UdpSocket::from_std(listener.udp)?);
             for _ in 0..threads.max(1) {
-                udp.push(tokio::spawn(udp::serve(socket.clone(), handler.clone())));
+                loops.push(tokio::spawn(udp::serve(socket.clone(), handler.clone())));
             }
-            server.register_listener(tokio::net::TcpListener::from_std(listener.tcp)?, TCP_IDLE, 64);
+            let tcp = tokio::net::TcpListener::from_std(listener.tcp)?;
+            loops.push(tokio::spawn(tcp::serve(tcp, handler.clone(), limits.clone(), connections.clone())));
         }
-        Ok::<_, std::io::Error>((server, udp))
+        Ok::<_, std::io::Error>(loops)
     })?;
-    Ok(Running { runtime, server, udp })
+    Ok(Running { runtime, loops })
 }
 
 impl Running {
-    pub fn stop(mut self) {
-        self.udp.iter().for_each(tokio::task::JoinHandle::abort);
-        let _ = self.runtime.block_on(self.server.shutdown_gracefully());
+    pub fn stop(self) {
+        self.loops.iter().for_each(tokio::task::JoinHandle::abort);
         self.runtime.shutdown_timeout(Duration::from_secs(5));
     }
 }

@@ -292,11 +292,12 @@ async fn metrics(
     if !token_ok || !address_ok {
         return HttpResponse::Forbidden().content_type("text/plain").body("forbidden\n");
     }
-    let (metrics, zones) = (service.metrics().clone(), service.nameserver().zones_served());
-    let (dropped, slipped) = service.nameserver().rate_limited();
+    let (metrics, status) = (service.metrics().clone(), service.nameserver().status());
+    let (zones, dropped, slipped) = (status.zones, status.rrl_dropped, status.rrl_slipped);
+    let (tcp_open, tcp_shed) = (status.tcp_open, status.tcp_shed);
     let records = aweb::block(move || service.record_total()).await.ok().and_then(Result::ok).unwrap_or(0);
     let text = format!(
-        "{}# HELP nsbox_rrl_answers_total UDP answers response rate limiting dropped or sent truncated.\n# TYPE nsbox_rrl_answers_total counter\nnsbox_rrl_answers_total{{action=\"dropped\"}} {dropped}\nnsbox_rrl_answers_total{{action=\"slipped\"}} {slipped}\n",
+        "{}# HELP nsbox_rrl_answers_total UDP answers response rate limiting dropped or sent truncated.\n# TYPE nsbox_rrl_answers_total counter\nnsbox_rrl_answers_total{{action=\"dropped\"}} {dropped}\nnsbox_rrl_answers_total{{action=\"slipped\"}} {slipped}\n# HELP nsbox_tcp_connections DNS TCP connections open.\n# TYPE nsbox_tcp_connections gauge\nnsbox_tcp_connections {tcp_open}\n# HELP nsbox_tcp_connections_shed_total DNS TCP connections refused or closed to stay within the limits.\n# TYPE nsbox_tcp_connections_shed_total counter\nnsbox_tcp_connections_shed_total {tcp_shed}\n",
         metrics.render(zones, records)
     );
     HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text)

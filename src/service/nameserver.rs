@@ -36,8 +36,17 @@ pub trait Nameserver: Send + Sync {
     fn set_tsig_keys(&self, keys: &[TsigKey]);
     /// Each secondary's last NOTIFY per zone.
     fn notify_status(&self) -> Vec<NotifyStatus>;
-    /// How many zones are being served.
-    fn zones_served(&self) -> usize;
-    /// UDP answers rate limiting dropped and sent truncated.
-    fn rate_limited(&self) -> (u64, u64);
+    /// What the nameserver is doing, for the dashboard and /metrics.
+    fn status(&self) -> Status;
+}
+
+/// Counts the nameserver keeps.
+pub struct Status {
+    pub zones: usize,
+    /// UDP answers response rate limiting dropped, and sent truncated.
+    pub rrl_dropped: u64,
+    pub rrl_slipped: u64,
+    /// TCP connections open, and refused or closed to make room.
+    pub tcp_open: usize,
+    pub tcp_shed: u64,
 }

@@ -19,6 +19,7 @@ mod pdns;
 mod process;
 mod security;
 mod support;
+mod tcp;
 mod transfer;
 mod types;
 mod update;

@@ -35,9 +35,15 @@ pub struct Served {
 
 impl Served {
     pub fn start(data: &Path, token: &str) -> Served {
+        Self::start_with(nsbox(data), token, &["--dns", "127.0.0.1:0"])
+    }
+
+    /// `command` (nsbox on its data file, or a wrapper around it) serving with `args` more.
+    pub fn start_with(mut command: Command, token: &str, args: &[&str]) -> Served {
         let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).unwrap().port();
-        let child = nsbox(data)
-            .args(["serve", "--http", &format!("127.0.0.1:{port}"), "--dns", "127.0.0.1:0"])
+        let child = command
+            .args(["serve", "--http", &format!("127.0.0.1:{port}")])
+            .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -19,7 +19,7 @@ pub async fn dashboard(viewer: Viewer, svc: web::Data<Service>, info: web::Data<
     let records: u64 = zones.iter().map(|z| z.record_count).sum();
     let secondaries = svc.nameserver().notify_status();
     let mine: Vec<_> = secondaries.iter().filter(|s| zones.iter().any(|z| z.domain == s.zone)).collect();
-    let served = svc.nameserver().zones_served();
+    let served = svc.nameserver().status().zones;
     Ok(html(page(
         "Dashboard",
         Some(&viewer),
