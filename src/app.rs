@@ -46,7 +46,7 @@ pub struct Core {
 /// Opens the data file and everything the service needs; fails at once if another process
 /// has the file.
 pub fn open_service(data: &Path, config: &ServeConfig) -> anyhow::Result<Core> {
-    let store = Store::open(data, config.cache_mib << 20)?;
+    let store = Store::open(data, config.cache_mib << 20)?.with_retention(config.retention());
     let metrics = Arc::new(crate::metrics::Metrics::default());
     let catalog = Arc::new(dns::Catalog::new(config.dns_settings(), metrics.clone()));
     let service = Service::new(store, config.limits(), catalog.clone(), metrics)?

@@ -55,6 +55,12 @@ pub struct ServeConfig {
     /// Seconds a DNS TCP connection may wait for its next query
     #[arg(long, env = "NSBOX_TCP_IDLE", default_value_t = crate::dns::tcp::TcpLimits::default().idle.as_secs())]
     pub tcp_idle: u64,
+    /// Changes kept per zone for IXFR and the zone's history; older ones go as new ones come
+    #[arg(long, env = "NSBOX_JOURNAL_KEEP", default_value_t = crate::store::Retention::default().journal_per_zone)]
+    pub journal_keep: usize,
+    /// Other audited changes kept (zones, users, tokens, keys)
+    #[arg(long, env = "NSBOX_AUDIT_KEEP", default_value_t = crate::store::Retention::default().audit)]
+    pub audit_keep: u64,
     /// DNS worker threads, each with its own UDP receive loop (one is fastest on two cores: see BENCHMARKS.md)
     #[arg(long, env = "NSBOX_DNS_THREADS", default_value_t = 1)]
     pub dns_threads: usize,
@@ -150,6 +156,10 @@ impl ServeConfig {
         self.catalog_zone.as_ref().map(parse).transpose()
     }
 
+    pub fn retention(&self) -> crate::store::Retention {
+        crate::store::Retention { journal_per_zone: self.journal_keep.max(1), audit: self.audit_keep.max(1) }
+    }
+
     pub fn quotas(&self) -> Quotas {
         Quotas { zones_per_user: self.max_zones_per_user, records_per_user: self.max_records_per_user }
     }
@@ -183,6 +193,8 @@ impl Default for ServeConfig {
             tcp_max_clients: None,
             tcp_max_per_client: crate::dns::tcp::TcpLimits::default().per_client,
             tcp_idle: crate::dns::tcp::TcpLimits::default().idle.as_secs(),
+            journal_keep: crate::store::Retention::default().journal_per_zone,
+            audit_keep: crate::store::Retention::default().audit,
             dns_threads: 1,
             http_workers: 2,
             session_idle: 12 * 3600,

@@ -4,11 +4,14 @@
 //! the narrow methods of `Read` (both views) and `Txn` (writes). A write commits — durably,
 //! before the caller answers anyone — only when the closure returns Ok.
 
+mod codec;
 #[cfg(test)]
 mod crash_tests;
 pub mod file;
 mod migrate;
 mod record_index;
+#[cfg(test)]
+mod retention_tests;
 #[cfg(test)]
 mod sim_disk;
 mod tables;
@@ -121,8 +124,23 @@ pub struct AuditEntry {
     pub after: Option<serde_json::Value>,
 }
 
+/// How much history is kept: changes per zone (IXFR and the zone's history) and other
+/// audited changes in all.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    pub journal_per_zone: usize,
+    pub audit: u64,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self { journal_per_zone: 1_000, audit: 100_000 }
+    }
+}
+
 pub struct Store {
     db: Database,
+    retention: Retention,
     records: RecordIndex,
     /// One write at a time, from its start until its index moves are applied: each reads the
     /// index as the last one left it.
@@ -156,7 +174,13 @@ impl Store {
             .create_with_backend(backend)?;
         migrate::run(&db)?;
         let records = RecordIndex::new(stored_places(&db)?);
-        Ok(Self { db, records, writer: std::sync::Mutex::new(()) })
+        Ok(Self { db, records, writer: std::sync::Mutex::new(()), retention: Retention::default() })
+    }
+
+    /// Keeps this much history from now on (older entries go as new ones come).
+    pub fn with_retention(mut self, retention: Retention) -> Self {
+        self.retention = retention;
+        self
     }
 
     pub fn read<T, E: From<StoreError>>(&self, f: impl FnOnce(&Snapshot) -> Result<T, E>) -> Result<T, E> {
@@ -167,7 +191,7 @@ impl Store {
     pub fn write<T, E: From<StoreError>>(&self, f: impl FnOnce(&mut Txn) -> Result<T, E>) -> Result<T, E> {
         let _one_writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let inner = self.db.begin_write().map_err(StoreError::from)?;
-        let mut txn = Txn { inner, index: &self.records, moves: Moves::new() };
+        let mut txn = Txn { inner, index: &self.records, moves: Moves::new(), retention: self.retention };
         let value = f(&mut txn)?;
         let Txn { inner, moves, .. } = txn;
         self.records.commit(moves, || inner.commit()).map_err(StoreError::from)?;
@@ -307,7 +331,7 @@ pub trait Read {
     #[doc(hidden)]
     fn raw_each_record(&self, zone_id: &str, name: Option<&str>, f: &mut RowVisitor) -> Result<(), StoreError>;
     #[doc(hidden)]
-    fn raw_record(&self, record_id: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    fn raw_record(&self, record_id: &str) -> Result<Option<Record>, StoreError>;
     #[doc(hidden)]
     fn raw_journal(&self, zone_id: &str, after_serial: u32) -> Result<Vec<Vec<u8>>, StoreError>;
     #[doc(hidden)]
@@ -333,46 +357,46 @@ pub trait Read {
     /// The zone's records in creation order.
     fn records(&self, zone_id: &str) -> Result<Vec<Record>, StoreError> {
         let mut rows = Vec::new();
-        self.raw_each_record(zone_id, None, &mut |id, bytes| {
-            rows.push((id.to_string(), bytes.to_vec()));
+        self.raw_each_record(zone_id, None, &mut |name, id, bytes| {
+            rows.push((id.to_string(), name.to_string(), bytes.to_vec()));
             Ok(())
         })?;
         // Stored by name; record ids sort by creation time. Sorted before decoding, the records
         // lie in memory in the order they are then read (sorting decoded ones cost a 10,000-record
         // list a third more time).
         rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        rows.iter().map(|(_, bytes)| decode(bytes)).collect()
+        rows.iter().map(|(id, name, bytes)| codec::record_from(zone_id, name, id, bytes)).collect()
     }
 
     /// Each of the zone's records in name order, one at a time: nothing holds them all.
     fn each_record(&self, zone_id: &str, f: &mut dyn FnMut(Record)) -> Result<(), StoreError> {
-        self.raw_each_record(zone_id, None, &mut |_, bytes| {
-            f(decode(bytes)?);
+        self.raw_each_record(zone_id, None, &mut |name, id, bytes| {
+            f(codec::record_from(zone_id, name, id, bytes)?);
             Ok(())
         })
     }
 
     fn record(&self, id: &str) -> Result<Option<Record>, StoreError> {
-        self.raw_record(id)?.map(|b| decode(&b)).transpose()
+        self.raw_record(id)
     }
 
     /// The records at one relative name of a zone.
     fn records_named(&self, zone_id: &str, name: &str) -> Result<Vec<Record>, StoreError> {
         let mut out = Vec::new();
-        self.raw_each_record(zone_id, Some(name), &mut |_, bytes| {
-            out.push(decode(bytes)?);
+        self.raw_each_record(zone_id, Some(name), &mut |name, id, bytes| {
+            out.push(codec::record_from(zone_id, name, id, bytes)?);
             Ok(())
         })?;
         Ok(out)
     }
 
     fn journal_since(&self, zone_id: &str, serial: u32) -> Result<Vec<JournalEntry>, StoreError> {
-        self.raw_journal(zone_id, serial)?.iter().map(|b| decode(b)).collect()
+        self.raw_journal(zone_id, serial)?.iter().map(|b| codec::journal_from(zone_id, b)).collect()
     }
 
     /// A zone's last `limit` changes, newest first.
     fn journal_newest(&self, zone_id: &str, limit: usize) -> Result<Vec<JournalEntry>, StoreError> {
-        self.raw_journal_newest(zone_id, limit)?.iter().map(|b| decode(b)).collect()
+        self.raw_journal_newest(zone_id, limit)?.iter().map(|b| codec::journal_from(zone_id, b)).collect()
     }
 
     /// Newest first, entries with seq < `before_seq`.
@@ -414,8 +438,8 @@ pub trait Read {
 }
 
 type TableDefinition = redb::TableDefinition<'static, &'static str, &'static [u8]>;
-/// Called with each stored record's id and its encoded value.
-type RowVisitor<'a> = dyn FnMut(&str, &[u8]) -> Result<(), StoreError> + 'a;
+/// Called with each stored record's name, id and encoded value.
+type RowVisitor<'a> = dyn FnMut(&str, &str, &[u8]) -> Result<(), StoreError> + 'a;
 type IndexDefinition = redb::TableDefinition<'static, &'static str, &'static str>;
 
 /// The same reads for both transaction kinds: only the table types differ, not the code.
@@ -445,12 +469,12 @@ macro_rules! impl_read {
                     if zone != zone_id || name.is_some_and(|name| at != name) {
                         break;
                     }
-                    f(id, value.value())?;
+                    f(at, id, value.value())?;
                 }
                 Ok(())
             }
 
-            fn raw_record(&self, record_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+            fn raw_record(&self, record_id: &str) -> Result<Option<Record>, StoreError> {
                 self.find_record(record_id)
             }
 
@@ -480,11 +504,13 @@ fn record_at(
     records: &impl ReadableTable<(&'static str, &'static str, &'static str), &'static [u8]>,
     place: Option<Place>,
     record_id: &str,
-) -> Result<Option<Vec<u8>>, StoreError> {
+) -> Result<Option<Record>, StoreError> {
     let Some(place) = place else {
         return Ok(None);
     };
-    Ok(records.get((place.zone_id().as_str(), place.name(), record_id))?.map(|v| v.value().to_vec()))
+    let zone_id = place.zone_id();
+    let found = records.get((zone_id.as_str(), place.name(), record_id))?;
+    found.map(|v| codec::record_from(&zone_id, place.name(), record_id, v.value())).transpose()
 }
 
 /// A read transaction, with the store it came from for lookups by record id.
@@ -501,7 +527,7 @@ impl Snapshot<'_> {
     /// Where the index says, in this snapshot. A miss may mean the record moved or came after
     /// the snapshot began, or that the index has yet to learn of a commit the snapshot has: the
     /// record is then looked up again, in a snapshot begun while the index matches the file.
-    fn find_record(&self, record_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    fn find_record(&self, record_id: &str) -> Result<Option<Record>, StoreError> {
         let Some(key) = record_index::key(record_id) else {
             return Ok(None);
         };
@@ -522,6 +548,7 @@ pub struct Txn<'a> {
     index: &'a RecordIndex,
     /// This transaction's changes to the record index, applied when it commits.
     moves: Moves,
+    retention: Retention,
 }
 
 impl Txn<'_> {
@@ -529,7 +556,7 @@ impl Txn<'_> {
         &self.inner
     }
 
-    fn find_record(&self, record_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    fn find_record(&self, record_id: &str) -> Result<Option<Record>, StoreError> {
         let Some(key) = record_index::key(record_id) else {
             return Ok(None);
         };
@@ -572,7 +599,7 @@ impl Txn<'_> {
         if let Some(old) = previous.filter(|old| old.data.name != name) {
             records.remove((zone_id, old.data.name.as_str(), id))?;
         }
-        records.insert((zone_id, name, id), encode(record).as_slice())?;
+        records.insert((zone_id, name, id), codec::record_value(record).as_slice())?;
         if previous.is_none_or(|old| old.data.name != name) {
             let (key, place) = Place::of(zone_id, name, id)?;
             self.moves.insert(key, Some(place));
@@ -594,8 +621,19 @@ impl Txn<'_> {
         Ok(())
     }
 
+    /// Journals a zone's change; the oldest beyond the retention go (a secondary that far
+    /// behind gets the whole zone).
     pub fn append_journal(&mut self, zone_id: &str, entry: &JournalEntry) -> Result<(), StoreError> {
-        self.inner.open_table(JOURNAL)?.insert((zone_id, entry.to_serial), encode(entry).as_slice())?;
+        let mut journal = self.inner.open_table(JOURNAL)?;
+        journal.insert((zone_id, entry.to_serial), codec::journal_value(entry).as_slice())?;
+        let zone = (zone_id, 0)..=(zone_id, u32::MAX);
+        let newest_dropped = {
+            let beyond = journal.range(zone)?.rev().nth(self.retention.journal_per_zone).transpose()?;
+            beyond.map(|(key, _)| key.value().1)
+        };
+        if let Some(serial) = newest_dropped {
+            journal.retain_in((zone_id, 0)..=(zone_id, serial), |_, _| false)?;
+        }
         Ok(())
     }
 
@@ -604,6 +642,10 @@ impl Txn<'_> {
         let next = table.last()?.map(|(k, _)| k.value() + 1).unwrap_or(1);
         entry.seq = next;
         table.insert(next, encode(&entry).as_slice())?;
+        // Entries are numbered without gaps: each new one retires the one that many before it.
+        if let Some(oldest) = next.checked_sub(self.retention.audit) {
+            table.remove(oldest)?;
+        }
         Ok(())
     }
 
