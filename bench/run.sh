@@ -7,6 +7,8 @@
 #   bench/run.sh dns-peers    dnsperf beside Knot, NSD, BIND, PowerDNS on the peers' 10k zone
 #   bench/run.sh nxdomain     NXDOMAIN cost and memory with 1k, 10k and 100k records
 #   bench/run.sh zonefile     import and export of a 50,000-record zone file
+#   bench/run.sh footprint    PSS empty, while loading and after a restart with the 100k zone,
+#                             beside Knot (one worker) serving it; data file bytes per record
 #   bench/run.sh commit       one durable redb commit by tables touched, exclusive vs shared file
 #   bench/run.sh fsync        one fdatasync by the number of scattered pages it writes (the disk)
 #   bench/run.sh ab OLD NEW   paired A/B of sequential creates between two nsbox binaries
@@ -45,6 +47,7 @@ serve() {  # (re)start nsbox on the current data file
 }
 
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$PID/status"; }
+pss_kib() { awk '/^Pss:/ {print $2}' "/proc/${1:-$PID}/smaps_rollup"; }
 
 case "${1:-api}" in
   api)
@@ -83,6 +86,38 @@ case "${1:-api}" in
     python3 bench/load_zone.py --base "http://127.0.0.1:$HTTP_PORT" --token "$TOKEN" --zone "$ZDIR/bench.test.zone"
     serve  # restart: measure the server as it runs, not the loading behind it
     bash "$PEERS/dns-peers.sh" --records "$RECORDS" --target "nsbox:$DNS_PORT" "${@:2}"
+    ;;
+  footprint)  # RECORDS=100000 by default
+    RECORDS=${RECORDS:-100000}
+    ZDIR=/tmp/dns-peers/zone-$RECORDS-20240601
+    [ -f "$ZDIR/bench.test.zone" ] || python3 "$PEERS/gen-zone.py" --records "$RECORDS" --outdir "$ZDIR" >/dev/null
+    NS_NAME=ns1.bench.test start
+    sleep 2
+    empty=$(pss_kib)
+    peak=0
+    python3 bench/load_zone.py --base "http://127.0.0.1:$HTTP_PORT" --token "$TOKEN" --zone "$ZDIR/bench.test.zone" >/dev/null &
+    LOADER=$!
+    while kill -0 "$LOADER" 2>/dev/null; do p=$(pss_kib); [ "$p" -gt "$peak" ] && peak=$p; sleep 0.05; done
+    wait "$LOADER"
+    records=$(curl -sf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$HTTP_PORT/metrics" | awk '/^nsbox_records /{print $2}')
+    serve
+    sleep 2
+    dig +short @127.0.0.1 -p "$DNS_PORT" www.bench.test A >/dev/null || true
+    steady=$(pss_kib)
+    bytes=$(stat -c %s "$WORK/data.redb")
+    [ -n "${KEEP_DATA:-}" ] && cp "$WORK/data.redb" "$KEEP_DATA"
+    KPORT=$((DNS_PORT + 1))
+    mkdir -p "$WORK/knot"
+    printf 'server:\n  listen: 127.0.0.1@%s\n  rundir: %s\n  udp-workers: 1\n  tcp-workers: 1\n  background-workers: 1\ndatabase:\n  storage: %s\nzone:\n  - domain: bench.test\n    file: %s\n    zonefile-sync: -1\n    journal-content: none\n' \
+      "$KPORT" "$WORK/knot" "$WORK/knot" "$ZDIR/bench.test.zone" > "$WORK/knot/knot.conf"
+    knotd -c "$WORK/knot/knot.conf" >/dev/null 2>&1 &
+    KNOT=$!
+    for _ in $(seq 100); do dig +short @127.0.0.1 -p "$KPORT" bench.test SOA | grep -q . && break; sleep 0.2; done
+    sleep 2
+    knot=$(pss_kib "$KNOT")
+    kill "$KNOT"
+    printf 'records %d\nPSS empty server          %7d KiB\nPSS peak while loading    %7d KiB (%.2fx steady)\nPSS after restart         %7d KiB\nKnot (1 worker) PSS       %7d KiB -> nsbox/Knot %.2fx\ndata file                 %7d bytes = %.0f bytes per record\n' \
+      "$records" "$empty" "$peak" "$(echo "$peak / $steady" | bc -l)" "$steady" "$knot" "$(echo "$steady / $knot" | bc -l)" "$bytes" "$(echo "$bytes / $records" | bc -l)"
     ;;
   nxdomain)
     command -v dnsperf >/dev/null || { apt-get update -qq && apt-get install -y -qq dnsperf >/dev/null; }

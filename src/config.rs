@@ -80,8 +80,9 @@ pub struct ServeConfig {
     /// the connection's own address counts for sign-in limits)
     #[arg(long = "trusted-proxy", env = "NSBOX_TRUSTED_PROXY", value_delimiter = ',')]
     pub trusted_proxies: Vec<ipnet::IpNet>,
-    /// Page cache of the data file, in MiB
-    #[arg(long, env = "NSBOX_CACHE_MIB", default_value_t = 64)]
+    /// Page cache of the data file, in MiB (the kernel caches the file as well; queries never
+    /// read it)
+    #[arg(long, env = "NSBOX_CACHE_MIB", default_value_t = 8)]
     pub cache_mib: usize,
     /// Console sessions end after this many seconds without a request
     #[arg(long, env = "NSBOX_SESSION_IDLE", default_value_t = 12 * 3600)]
@@ -198,7 +199,7 @@ impl Default for ServeConfig {
             dns_threads: 1,
             http_workers: 2,
             session_idle: 12 * 3600,
-            cache_mib: 64,
+            cache_mib: 8,
             tls_cert: None,
             tls_key: None,
             metrics_token: None,

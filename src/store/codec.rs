@@ -8,6 +8,13 @@ use crate::domain::record::{Record, RecordData, RecordType};
 
 /// The first byte of every value, so that a later format can be told from this one.
 const FORMAT: u8 = 1;
+/// The first byte of a journal entry compressed with LZ4: then its length, then the block.
+/// A bulk change's thousands of records share names, ids' time prefix and timestamps.
+const COMPRESSED: u8 = 2;
+/// Entries smaller than this are stored as they are: too little to gain.
+const COMPRESS_FROM: usize = 512;
+/// No entry decompresses to more than this: a larger length is damage.
+const MAX_ENTRY: usize = 1 << 28;
 
 struct Writer(Vec<u8>);
 
@@ -82,24 +89,28 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn put_fields(w: &mut Writer, r: &Record) {
+/// Times are written as the difference from a time near them (a journal entry's own time, or
+/// 2026-01-01 for a record), so most take a byte or four instead of five.
+const EPOCH: i64 = 1_767_225_600;
+
+fn put_fields(w: &mut Writer, r: &Record, near: i64) {
     w.uint(u64::from(r.data.rtype.0));
     w.uint(u64::from(r.data.ttl));
     w.uint(r.data.priority.map_or(0, |p| u64::from(p) + 1));
-    w.int(r.created_at);
-    w.int(r.updated_at - r.created_at);
+    w.int(r.created_at.wrapping_sub(near));
+    w.int(r.updated_at.wrapping_sub(r.created_at));
     w.text(&r.data.content);
 }
 
-fn take_fields(r: &mut Reader, zone_id: &str, name: String, id: String) -> Result<Record, StoreError> {
+fn take_fields(r: &mut Reader, zone_id: &str, name: String, id: String, near: i64) -> Result<Record, StoreError> {
     let rtype = RecordType(r.small()?);
     let ttl = r.small()?;
     let priority = match r.small::<u32>()? {
         0 => None,
         p => Some(u16::try_from(p - 1).map_err(|_| corrupt("priority"))?),
     };
-    let created_at = r.int()?;
-    let updated_at = created_at.saturating_add(r.int()?);
+    let created_at = near.wrapping_add(r.int()?);
+    let updated_at = created_at.wrapping_add(r.int()?);
     let content = r.text()?;
     let data = RecordData { rtype, name, content, ttl, priority };
     Ok(Record { id, zone_id: zone_id.to_string(), data, created_at, updated_at })
@@ -108,12 +119,12 @@ fn take_fields(r: &mut Reader, zone_id: &str, name: String, id: String) -> Resul
 /// A record's value in RECORDS: its key holds the zone, the name and the id.
 pub fn record_value(record: &Record) -> Vec<u8> {
     let mut w = Writer::new();
-    put_fields(&mut w, record);
+    put_fields(&mut w, record, EPOCH);
     w.0
 }
 
 pub fn record_from(zone_id: &str, name: &str, id: &str, bytes: &[u8]) -> Result<Record, StoreError> {
-    take_fields(&mut Reader::new(bytes, "record")?, zone_id, name.to_string(), id.to_string())
+    take_fields(&mut Reader::new(bytes, "record")?, zone_id, name.to_string(), id.to_string(), EPOCH)
 }
 
 /// A journal entry's value: its key holds the zone and the serial it made.
@@ -135,13 +146,32 @@ pub fn journal_value(entry: &JournalEntry) -> Vec<u8> {
         for r in records {
             w.text(&r.id);
             w.text(&r.data.name);
-            put_fields(&mut w, r);
+            put_fields(&mut w, r, entry.at);
         }
     }
-    w.0
+    if w.0.len() < COMPRESS_FROM {
+        return w.0;
+    }
+    let mut packed = Writer(vec![COMPRESSED]);
+    packed.uint(w.0.len() as u64);
+    packed.0.extend_from_slice(&lz4_flex::block::compress(&w.0));
+    packed.0
 }
 
 pub fn journal_from(zone_id: &str, bytes: &[u8]) -> Result<JournalEntry, StoreError> {
+    let unpacked;
+    let bytes = match bytes.split_first() {
+        Some((&COMPRESSED, rest)) => {
+            let mut r = Reader(rest);
+            let len = r.small::<usize>()?;
+            if len > MAX_ENTRY {
+                return Err(corrupt("journal entry"));
+            }
+            unpacked = lz4_flex::block::decompress(r.0, len).map_err(|_| corrupt("journal entry"))?;
+            unpacked.as_slice()
+        }
+        _ => bytes,
+    };
     let mut r = Reader::new(bytes, "journal entry")?;
     let from_serial = r.small()?;
     let to_serial = r.small()?;
@@ -158,7 +188,7 @@ pub fn journal_from(zone_id: &str, bytes: &[u8]) -> Result<JournalEntry, StoreEr
         list.reserve(count.min(r.0.len() / 8));
         for _ in 0..count {
             let (id, name) = (r.text()?, r.text()?);
-            list.push(take_fields(&mut r, zone_id, name, id)?);
+            list.push(take_fields(&mut r, zone_id, name, id, at)?);
         }
     }
     let [removed, added] = lists;
@@ -207,6 +237,23 @@ mod tests {
         };
         let back = journal_from("dom_1", &journal_value(&entry)).unwrap();
         assert_eq!(format!("{back:?}"), format!("{entry:?}"));
+    }
+
+    #[test]
+    fn large_entries_are_compressed() {
+        let many = (0..1000).map(|i| Record { id: format!("rec_{i:016}"), ..record(Some(10)) }).collect::<Vec<_>>();
+        let entry = JournalEntry { from_serial: 1, to_serial: 2, at: 0, removed: vec![], added: many, author: None };
+        let bytes = journal_value(&entry);
+        assert_eq!(bytes[0], COMPRESSED);
+        assert!(bytes.len() < 20_000, "{} bytes", bytes.len());
+        assert_eq!(journal_from("dom_1", &bytes).unwrap().added, entry.added);
+        let mut huge = Writer(vec![COMPRESSED]);
+        huge.uint(1 << 40);
+        huge.0.extend_from_slice(&bytes[4..]);
+        assert!(journal_from("dom_1", &huge.0).is_err(), "a damaged length allocates nothing");
+        for cut in [1, 2, 5, bytes.len() / 2, bytes.len() - 1] {
+            assert!(journal_from("dom_1", &bytes[..cut]).is_err());
+        }
     }
 
     #[test]

@@ -78,7 +78,14 @@ macro_rules! redb_errors {
         }
     )*};
 }
-redb_errors!(redb::StorageError, redb::TableError, redb::TransactionError, redb::CommitError, redb::DatabaseError);
+redb_errors!(
+    redb::StorageError,
+    redb::TableError,
+    redb::TransactionError,
+    redb::CommitError,
+    redb::DatabaseError,
+    redb::CompactionError
+);
 
 /// One zone change as journaled: what left and what came, and the serials around it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -155,11 +162,13 @@ impl Store {
         if !path.exists() {
             create(path)?;
         }
-        let store = Self::open_on(file::open(path)?, cache_bytes).map_err(|e| match e {
+        let mut store = Self::open_on(file::open(path)?, cache_bytes).map_err(|e| match e {
             StoreError::Redb(redb::Error::DatabaseAlreadyOpen) => StoreError::AlreadyOpen(path.to_path_buf()),
             other => other,
         })?;
         file::legacy_log::remove(path).map_err(|e| StoreError::Io(path.to_path_buf(), e))?;
+        let length = std::fs::metadata(path).map_err(|e| StoreError::Io(path.to_path_buf(), e))?.len();
+        store.compact_if_sparse(length)?;
         Ok(store)
     }
 
@@ -175,6 +184,22 @@ impl Store {
         migrate::run(&db)?;
         let records = RecordIndex::new(stored_places(&db)?);
         Ok(Self { db, records, writer: std::sync::Mutex::new(()), retention: Retention::default() })
+    }
+
+    /// Gives back the file's free pages when they are a quarter of it or more: redb reuses
+    /// pages freed by later commits but never shrinks the file by itself, so a mass import or
+    /// deletion left it larger for good. Compaction commits like any write (crash-safe) and
+    /// takes a fraction of a second for tens of megabytes; it runs at start, before anything
+    /// else can hold a transaction.
+    fn compact_if_sparse(&mut self, file_length: u64) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        let stats = txn.stats()?;
+        txn.abort()?;
+        let used = stats.allocated_pages() * stats.page_size() as u64;
+        if file_length.saturating_sub(used) >= file_length / 4 {
+            while self.db.compact()? {}
+        }
+        Ok(())
     }
 
     /// Keeps this much history from now on (older entries go as new ones come).

@@ -27,7 +27,7 @@ fn bind_config(dir: &Path, port: u16, primary: SocketAddr) -> String {
     allow-notify {{ 127.0.0.1; }};
     allow-new-zones yes;
     catalog-zones {{
-        zone "{CATALOG}" default-primaries {{ {ip} port {primary_port}; }} in-memory yes;
+        zone "{CATALOG}" default-primaries {{ {ip} port {primary_port}; }} in-memory yes min-update-interval 1;
     }};
 }};
 controls {{ }};

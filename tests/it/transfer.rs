@@ -160,9 +160,11 @@ impl Drop for Named {
     }
 }
 
+/// Waits up to a minute: secondaries starting beside the rest of the suite on two cores are
+/// slow to load, though each step takes well under a second alone.
 pub fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
     let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(30) {
+    while start.elapsed() < Duration::from_secs(60) {
         if check() {
             return;
         }
