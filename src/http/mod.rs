@@ -12,7 +12,7 @@ use actix_web::middleware::{ErrorHandlers, NormalizePath, from_fn};
 use actix_web::web::{delete, get, patch, post, put, resource};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web as aweb};
 
-use api::{admin, pdns, pocket, vps};
+use api::{admin, pdns, pocket, vps, zonefile};
 
 /// Largest request body accepted (a bulk request of 1000 records fits comfortably).
 pub const MAX_BODY: usize = 1 << 20;
@@ -40,11 +40,11 @@ pub fn routes(cfg: &mut aweb::ServiceConfig) {
                     .route(get().to(vps::zone_records))
                     .route(post().to(vps::create_record)),
             )
-            .service(resource("/dns-zones/{uuid}/export").route(get().to(vps::export_zone)))
+            .service(resource("/dns-zones/{uuid}/export").route(get().to(zonefile::export_zone)))
             .service(
                 resource("/dns-zones/{uuid}/import")
                     .app_data(aweb::PayloadConfig::new(MAX_ZONE_FILE))
-                    .route(post().to(vps::import_zone)),
+                    .route(post().to(zonefile::import_zone)),
             )
             .service(resource("/dns-records").route(get().to(vps::list_records)))
             .service(

@@ -6,6 +6,7 @@ pub mod openapi;
 pub mod pdns;
 pub mod pocket;
 pub mod vps;
+pub mod zonefile;
 
 use actix_web::body::BoxBody;
 use actix_web::dev::ServiceResponse;

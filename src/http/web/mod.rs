@@ -9,6 +9,7 @@ mod reference;
 pub mod session;
 mod views;
 mod zone_settings;
+mod zone_templates;
 mod zonefile;
 mod zones;
 
@@ -53,7 +54,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/zones/{id}/history", get().to(admin::zone_history))
         .route("/zones/{id}/records", post().to(records::create))
         .route("/zones/{id}/records/bulk", post().to(records::bulk))
-        .route("/zones/{id}/template", post().to(records::template))
+        .route("/zones/{id}/template", post().to(zone_templates::template))
         .route("/zones/{id}/settings", post().to(zone_settings::settings))
         .route("/zones/{id}/export", get().to(zonefile::export))
         .service(
