@@ -55,6 +55,10 @@ pub struct ServeConfig {
     /// Seconds a DNS TCP connection may wait for its next query
     #[arg(long, env = "NSBOX_TCP_IDLE", default_value_t = crate::dns::tcp::TcpLimits::default().idle.as_secs())]
     pub tcp_idle: u64,
+    /// Answers kept for repeated plain UDP questions, as PowerDNS's packet cache (0: off);
+    /// every change to the zones makes them stale at once
+    #[arg(long, env = "NSBOX_PACKET_CACHE", default_value_t = crate::dns::packet_cache::DEFAULT_ENTRIES)]
+    pub packet_cache: usize,
     /// Changes kept per zone for IXFR and the zone's history; older ones go as new ones come
     #[arg(long, env = "NSBOX_JOURNAL_KEEP", default_value_t = crate::store::Retention::default().journal_per_zone)]
     pub journal_keep: usize,
@@ -136,6 +140,7 @@ impl ServeConfig {
                 per_client: self.tcp_max_per_client.max(1),
                 idle: std::time::Duration::from_secs(self.tcp_idle.max(1)),
             },
+            packet_cache: self.packet_cache,
         }
     }
 
@@ -194,6 +199,7 @@ impl Default for ServeConfig {
             tcp_max_clients: None,
             tcp_max_per_client: crate::dns::tcp::TcpLimits::default().per_client,
             tcp_idle: crate::dns::tcp::TcpLimits::default().idle.as_secs(),
+            packet_cache: crate::dns::packet_cache::DEFAULT_ENTRIES,
             journal_keep: crate::store::Retention::default().journal_per_zone,
             audit_keep: crate::store::Retention::default().audit,
             dns_threads: 1,

@@ -77,6 +77,8 @@ pub struct Metrics {
     pub notifies_acknowledged: AtomicU64,
     pub transfers: [AtomicU64; 2],
     pub rate_limited: AtomicU64,
+    /// UDP queries answered from the packet cache.
+    pub packet_cache_hits: AtomicU64,
 }
 
 impl Default for Metrics {
@@ -90,6 +92,7 @@ impl Default for Metrics {
             notifies_acknowledged: AtomicU64::new(0),
             transfers: [AtomicU64::new(0), AtomicU64::new(0)],
             rate_limited: AtomicU64::new(0),
+            packet_cache_hits: AtomicU64::new(0),
         }
     }
 }
@@ -185,6 +188,12 @@ impl Metrics {
             "nsbox_rate_limited_total",
             "API requests refused by the rate limits.",
             self.rate_limited.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "nsbox_dns_packet_cache_hits_total",
+            "UDP queries answered with a copy of the answer to the same question.",
+            self.packet_cache_hits.load(Relaxed),
         );
         out
     }

@@ -36,6 +36,10 @@ impl Handler {
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
     }
+
+    pub fn shared_catalog(&self) -> Arc<Catalog> {
+        self.catalog.clone()
+    }
 }
 
 #[async_trait::async_trait]

@@ -7,6 +7,7 @@ mod convert;
 mod handler;
 mod mmsg;
 mod notify;
+pub mod packet_cache;
 pub mod rrl;
 pub mod snapshot;
 pub mod tcp;
@@ -47,6 +48,8 @@ pub struct Settings {
     pub rrl: rrl::RrlSettings,
     /// Bounds on TCP connections.
     pub tcp: tcp::TcpLimits,
+    /// Answers kept for repeated questions (0: none).
+    pub packet_cache: usize,
 }
 
 impl Default for Settings {
@@ -58,6 +61,7 @@ impl Default for Settings {
             notify: Vec::new(),
             rrl: rrl::RrlSettings::default(),
             tcp: tcp::TcpLimits::default(),
+            packet_cache: packet_cache::DEFAULT_ENTRIES,
         }
     }
 }
@@ -73,6 +77,8 @@ pub struct Catalog {
     pub rrl: rrl::Rrl,
     /// Open TCP connections.
     tcp: Arc<tcp::Connections>,
+    /// Answers to repeated plain UDP queries.
+    pub packets: packet_cache::PacketCache,
     settings: Settings,
     notifier: notify::Notifier,
 }
@@ -85,6 +91,7 @@ impl Catalog {
             replays: tsig::Replays::default(),
             rrl: rrl::Rrl::new(settings.rrl.clone()),
             tcp: Arc::default(),
+            packets: packet_cache::PacketCache::new(settings.packet_cache),
             notifier: notify::Notifier::new(settings.notify.clone(), metrics.clone()),
             metrics,
             settings,
@@ -123,6 +130,7 @@ impl Nameserver for Catalog {
             next
         });
         if newer {
+            self.packets.invalidate();
             self.notifier.zone_changed(&zone.domain, zone.serial, &zone.notify);
         }
         Ok(())
@@ -140,6 +148,7 @@ impl Nameserver for Catalog {
             set.insert_arc(next.clone());
             set
         });
+        self.packets.invalidate();
         self.notifier.zone_changed(&zone.domain, zone.serial, &zone.notify);
         true
     }
@@ -150,6 +159,7 @@ impl Nameserver for Catalog {
             next.remove(domain);
             next
         });
+        self.packets.invalidate();
     }
 
     fn renotify(&self, zone: &Zone) {

@@ -397,3 +397,34 @@ fn a_flood_from_one_network_is_rate_limited_and_others_are_answered() {
     let metrics = ureq::get(&format!("{}/metrics", s.base)).call().unwrap().into_string().unwrap();
     assert!(metrics.contains("nsbox_rrl_answers_total{action=\"slipped\"}"), "counted in /metrics");
 }
+
+/// The `/metrics` value of a counter without labels.
+fn counter(s: &Server, name: &str) -> u64 {
+    let text = ureq::get(&format!("{}/metrics", s.base)).call().unwrap().into_string().unwrap();
+    let line = text.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap_or_default();
+    line.rsplit(' ').next().and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
+/// A repeated plain question is answered from the packet cache, in the asker's case, and a
+/// change through the API is on the wire when the API answers all the same.
+#[test]
+fn cached_answers_never_outlive_a_change() {
+    let s = Server::start();
+    let (t, z) = zone(&s);
+    // dig sends no cookie here, as most resolvers and load generators ask.
+    let ask = |name: &str| dig(s.dns, &["+nocookie", name, "A"]);
+    assert_eq!(ask("www.example.com").data("A"), ["192.0.2.80"]);
+    let before = counter(&s, "nsbox_dns_packet_cache_hits_total");
+    assert_eq!(ask("www.example.com").data("A"), ["192.0.2.80"]);
+    assert!(counter(&s, "nsbox_dns_packet_cache_hits_total") > before, "the second answer came from the cache");
+    let upper = ask("WWW.Example.COM");
+    assert_eq!(upper.answer[0].0, "WWW.Example.COM.", "each case is its own question");
+
+    let added =
+        s.post(&format!("/api/v1/domains/{z}/dns"), &t, json!({"type": "A", "name": "www", "content": "192.0.2.81"}));
+    assert_eq!(added.status, 201, "{}", added.text);
+    assert_eq!(ask("www.example.com").data("A"), ["192.0.2.80", "192.0.2.81"]);
+    assert_eq!(ask("www.example.com").data("A"), ["192.0.2.80", "192.0.2.81"]);
+    s.delete(&format!("/api/v1/dns-zones/{z}/"), &t);
+    assert_eq!(ask("www.example.com").status, "REFUSED");
+}
