@@ -123,8 +123,10 @@ pub fn record_value(record: &Record) -> Vec<u8> {
     w.0
 }
 
-pub fn record_from(zone_id: &str, name: &str, id: &str, bytes: &[u8]) -> Result<Record, StoreError> {
-    take_fields(&mut Reader::new(bytes, "record")?, zone_id, name.to_string(), id.to_string(), EPOCH)
+/// A record from its key (the zone's id, its name, its id as a number) and its value.
+pub fn record_from(zone_id: &str, name: &str, id: u128, bytes: &[u8]) -> Result<Record, StoreError> {
+    let id = crate::domain::id_from_value("rec_", id);
+    take_fields(&mut Reader::new(bytes, "record")?, zone_id, name.to_string(), id, EPOCH)
 }
 
 /// A journal entry's value: its key holds the zone and the serial it made.
@@ -208,7 +210,7 @@ mod tests {
             priority,
         };
         Record {
-            id: "rec_1".into(),
+            id: crate::domain::id_from_value("rec_", 1),
             zone_id: "dom_1".into(),
             data,
             created_at: 1_700_000_000,
@@ -220,7 +222,7 @@ mod tests {
     fn records_and_journal_entries_come_back_as_they_went_in() {
         for priority in [None, Some(0), Some(65_535)] {
             let r = record(priority);
-            assert_eq!(record_from("dom_1", "mail", "rec_1", &record_value(&r)).unwrap(), r);
+            assert_eq!(record_from("dom_1", "mail", 1, &record_value(&r)).unwrap(), r);
         }
         let entry = JournalEntry {
             from_serial: 2026120400,
@@ -270,8 +272,8 @@ mod tests {
             assert!(journal_from("dom_1", &bytes[..cut]).is_err());
         }
         assert!(
-            record_from("z", "n", "i", &[FORMAT, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]).is_err()
+            record_from("z", "n", 1, &[FORMAT, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]).is_err()
         );
-        assert!(record_from("z", "n", "i", b"{\"json\":1}").is_err());
+        assert!(record_from("z", "n", 1, b"{\"json\":1}").is_err());
     }
 }

@@ -44,19 +44,20 @@ fn current_version(db: &Database) -> Result<u32, StoreError> {
 }
 
 /// Version 6: records and journal entries in the compact binary form of `codec` instead of
-/// JSON (a fifth of the bytes).
+/// JSON, and records keyed by the numbers their ids spell (a fifth of the bytes in all).
 fn compact_records(txn: &WriteTransaction) -> Result<(), StoreError> {
-    let mut records = txn.open_table(RECORDS)?;
-    let mut rows = Vec::new();
-    for row in records.iter()? {
-        let (key, value) = row?;
-        let (zone_id, name, id) = key.value();
-        let record: Record = decode(value.value())?;
-        rows.push(((zone_id.to_string(), name.to_string(), id.to_string()), codec::record_value(&record)));
+    {
+        let old = txn.open_table(v3::RECORDS)?;
+        let mut records = txn.open_table(RECORDS)?;
+        for row in old.iter()? {
+            let (key, value) = row?;
+            let (zone_id, name, id) = key.value();
+            let record: Record = decode(value.value())?;
+            let (key, place) = super::record_index::Place::of(zone_id, name, id)?;
+            records.insert((place.zone(), name, key), codec::record_value(&record).as_slice())?;
+        }
     }
-    for ((zone_id, name, id), value) in rows {
-        records.insert((zone_id.as_str(), name.as_str(), id.as_str()), value.as_slice())?;
-    }
+    txn.delete_table(v3::RECORDS)?;
     let mut journal = txn.open_table(JOURNAL)?;
     let mut entries = Vec::new();
     for row in journal.iter()? {
@@ -134,7 +135,7 @@ fn add_tsig_keys(txn: &WriteTransaction) -> Result<(), StoreError> {
 fn key_records_by_name(txn: &WriteTransaction) -> Result<(), StoreError> {
     {
         let old = txn.open_table(v1::RECORDS)?;
-        let mut records = txn.open_table(RECORDS)?;
+        let mut records = txn.open_table(v3::RECORDS)?;
         let mut keys = txn.open_table(v3::RECORD_KEYS)?;
         for row in old.iter()? {
             let (key, value) = row?;
@@ -157,11 +158,13 @@ fn drop_record_keys(txn: &WriteTransaction) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The index of schema 3.
+/// The tables of schema 3.
 mod v3 {
     use super::*;
 
     pub const RECORD_KEYS: TableDefinition<&str, (&str, &str)> = TableDefinition::new("record_keys");
+    /// Records by (zone id, name, record id) as text, JSON values (schemas 3 to 5).
+    pub const RECORDS: TableDefinition<(&str, &str, &str), &[u8]> = TableDefinition::new("zone_records");
 }
 
 /// The record tables of schemas 1 and 2.

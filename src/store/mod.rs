@@ -194,9 +194,8 @@ fn stored_places(db: &Database) -> Result<std::collections::HashMap<u128, Place>
     let mut places = std::collections::HashMap::with_capacity(table.len()? as usize);
     for row in table.iter()? {
         let (key, _) = row?;
-        let (zone_id, name, record_id) = key.value();
-        let (key, place) = Place::of(zone_id, name, record_id)?;
-        places.insert(key, place);
+        let (zone, name, record) = key.value();
+        places.insert(record, Place::new(zone, name));
     }
     Ok(places)
 }

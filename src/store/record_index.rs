@@ -31,6 +31,15 @@ impl Place {
         }
     }
 
+    /// The place of a stored key's zone and name.
+    pub fn new(zone: u128, name: &str) -> Place {
+        Place { zone, name: name.into() }
+    }
+
+    pub fn zone(&self) -> u128 {
+        self.zone
+    }
+
     pub fn zone_id(&self) -> String {
         id_from_value("dom_", self.zone)
     }

@@ -1,4 +1,5 @@
-//! redb table definitions. Values are JSON-encoded domain types; keys as noted.
+//! redb table definitions. Values are JSON-encoded domain types, but records and journal
+//! entries (`codec`); keys as noted.
 
 use redb::TableDefinition;
 
@@ -14,10 +15,11 @@ pub const TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("tokens");
 pub const ZONES: TableDefinition<&str, &[u8]> = TableDefinition::new("zones");
 /// domain → zone id (a domain exists once on a server).
 pub const ZONE_DOMAINS: TableDefinition<&str, &str> = TableDefinition::new("zone_domains");
-/// (zone id, relative name, record id) → Record: a name's records are one range, the rule
-/// checks (CNAME alone, duplicates) read it; a zone lists by sorting its range by record id.
+/// (zone id, relative name, record id) → Record (`codec`): a name's records are one range, the
+/// rule checks (CNAME alone, duplicates) read it; a zone lists by sorting its range by record
+/// id. Ids are the numbers they spell (`domain::id_value`), 16 bytes each with no length.
 /// Lookups by id alone go through the in-memory `record_index`.
-pub const RECORDS: TableDefinition<(&str, &str, &str), &[u8]> = TableDefinition::new("zone_records");
+pub const RECORDS: TableDefinition<(u128, &str, u128), &[u8]> = TableDefinition::new("records_by_name");
 /// (zone id, serial) → JournalEntry: the change that produced that serial (IXFR), and who made
 /// it (the history of record changes).
 pub const JOURNAL: TableDefinition<(&str, u32), &[u8]> = TableDefinition::new("journal");

@@ -33,7 +33,7 @@ impl Txn<'_> {
             Some(moved) => moved.clone(),
             None => self.index.get(key),
         };
-        record_at(&self.inner.open_table(RECORDS)?, place, record_id)
+        record_at(&self.inner.open_table(RECORDS)?, place, key)
     }
 
     /// Stores a new zone and claims its domain.
@@ -63,25 +63,23 @@ impl Txn<'_> {
 
     /// Inserts or replaces a record; `previous` is its stored version when replacing.
     pub fn put_record(&mut self, record: &Record, previous: Option<&Record>) -> Result<(), StoreError> {
-        let (zone_id, name, id) = (record.zone_id.as_str(), record.data.name.as_str(), record.id.as_str());
+        let name = record.data.name.as_str();
+        let (key, place) = Place::of(&record.zone_id, name, &record.id)?;
         let mut records = self.inner.open_table(RECORDS)?;
         if let Some(old) = previous.filter(|old| old.data.name != name) {
-            records.remove((zone_id, old.data.name.as_str(), id))?;
+            records.remove((place.zone(), old.data.name.as_str(), key))?;
         }
-        records.insert((zone_id, name, id), codec::record_value(record).as_slice())?;
+        records.insert((place.zone(), name, key), codec::record_value(record).as_slice())?;
         if previous.is_none_or(|old| old.data.name != name) {
-            let (key, place) = Place::of(zone_id, name, id)?;
             self.moves.insert(key, Some(place));
         }
         Ok(())
     }
 
     pub fn delete_record(&mut self, record: &Record) -> Result<(), StoreError> {
-        let (zone_id, name, id) = (record.zone_id.as_str(), record.data.name.as_str(), record.id.as_str());
-        self.inner.open_table(RECORDS)?.remove((zone_id, name, id))?;
-        if let Some(key) = record_index::key(id) {
-            self.moves.insert(key, None);
-        }
+        let (key, place) = Place::of(&record.zone_id, &record.data.name, &record.id)?;
+        self.inner.open_table(RECORDS)?.remove((place.zone(), place.name(), key))?;
+        self.moves.insert(key, None);
         Ok(())
     }
 
