@@ -43,6 +43,26 @@ pub struct Zone {
     pub catalog_group: Option<String>,
 }
 
+impl Zone {
+    /// A new zone with default timers and settings and no records, made now.
+    pub fn new(id: String, owner: String, domain: String, serial: u32) -> Zone {
+        let at = super::now();
+        Zone {
+            id,
+            owner,
+            domain,
+            serial,
+            soa: SoaTimers::default(),
+            record_count: 0,
+            created_at: at,
+            updated_at: at,
+            allow_transfer: Vec::new(),
+            notify: Vec::new(),
+            catalog_group: None,
+        }
+    }
+}
+
 /// A change to a zone's settings; a field left out keeps its current value.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[schema(example = json!({"refresh": 3600, "allow_transfer": ["192.0.2.53/32"], "notify": ["192.0.2.53:53"]}))]

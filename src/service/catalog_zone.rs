@@ -6,7 +6,7 @@
 use super::{Result, Service};
 use crate::domain::now;
 use crate::domain::record::{Record, RecordData, RecordType};
-use crate::domain::zone::{SoaTimers, Zone, next_serial, today};
+use crate::domain::zone::{Zone, next_serial, today};
 use crate::store::{JournalEntry, Read, Txn};
 
 /// The catalog's id in the journal: no zone id looks like it (theirs start with `dom_`).
@@ -73,20 +73,7 @@ impl Service {
     pub(super) fn publish_catalog(&self) -> Result<()> {
         let Some(domain) = &self.catalog_zone else { return Ok(()) };
         let (serial, zones) = self.store.read(|r| Ok::<_, super::Error>((catalog_serial(r)?, r.zones()?)))?;
-        let at = now();
-        let catalog = Zone {
-            id: CATALOG_ID.into(),
-            owner: String::new(),
-            domain: domain.clone(),
-            serial,
-            soa: SoaTimers::default(),
-            record_count: 0,
-            created_at: at,
-            updated_at: at,
-            allow_transfer: Vec::new(),
-            notify: Vec::new(),
-            catalog_group: None,
-        };
+        let catalog = Zone::new(CATALOG_ID.into(), String::new(), domain.clone(), serial);
         let mut records = vec![
             entry(RecordType::NS, "@".into(), "invalid".into()),
             entry(RecordType::TXT, "version".into(), "2".into()),

@@ -4,7 +4,7 @@ use super::history::record_change;
 use super::{Actor, Error, Result, Service, audit, quota};
 use crate::domain::auth::Scope;
 use crate::domain::record::Record;
-use crate::domain::zone::{SoaTimers, Zone, ZoneSettings, next_serial, today};
+use crate::domain::zone::{Zone, ZoneSettings, next_serial, today};
 use crate::domain::{ValidationError, name, new_id, now};
 use crate::store::{JournalEntry, Read};
 
@@ -80,20 +80,7 @@ impl Service {
                 return Err(Error::Validation(ValidationError::new("domain", format!("Zone {domain} already exists"))));
             }
             quota::check_zones(&self.quotas, actor, &zones)?;
-            let at = now();
-            let zone = Zone {
-                id: new_id("dom_"),
-                owner: actor.user_id.clone(),
-                domain: domain.clone(),
-                serial: next_serial(0, today()),
-                soa: SoaTimers::default(),
-                record_count: 0,
-                created_at: at,
-                updated_at: at,
-                allow_transfer: Vec::new(),
-                notify: Vec::new(),
-                catalog_group: None,
-            };
+            let zone = Zone::new(new_id("dom_"), actor.user_id.clone(), domain.clone(), next_serial(0, today()));
             txn.add_zone(&zone)?;
             self.catalog_changed(txn, None, Some(&zone))?;
             txn.append_audit(audit(actor, "zone.create", Some(&zone), None, serde_json::to_value(&zone).ok()))?;

@@ -225,7 +225,18 @@ fn records_table(viewer: &Viewer, info: &ServerInfo, zone: &Zone, records: &[Rec
     }
 }
 
-pub(super) async fn render(
+/// The zone page in the table's first view, with `extras`: a notice, or a card's error.
+pub(super) async fn rerender(
+    viewer: &Viewer,
+    svc: web::Data<Service>,
+    info: &ServerInfo,
+    zone_id: String,
+    extras: Extras,
+) -> WebResult {
+    render(viewer, svc, info, zone_id, &TableQuery::default(), extras).await
+}
+
+async fn render(
     viewer: &Viewer,
     svc: web::Data<Service>,
     info: &ServerInfo,
@@ -316,30 +327,14 @@ pub async fn create(
                 form: RecordForm { ttl: form.ttl, ..Default::default() },
                 ..Default::default()
             };
-            render(&viewer, svc, &info, zone_id, &TableQuery::default(), extras).await
+            rerender(&viewer, svc, &info, zone_id, extras).await
         }
         Err(WebError::Service(Error::Validation(e))) => {
-            render(
-                &viewer,
-                svc,
-                &info,
-                zone_id,
-                &TableQuery::default(),
-                Extras { form, error: Some(e), ..Default::default() },
-            )
-            .await
+            rerender(&viewer, svc, &info, zone_id, Extras { form, error: Some(e), ..Default::default() }).await
         }
         Err(WebError::Service(Error::Conflict(message))) => {
             let e = ValidationError::new("name", message);
-            render(
-                &viewer,
-                svc,
-                &info,
-                zone_id,
-                &TableQuery::default(),
-                Extras { form, error: Some(e), ..Default::default() },
-            )
-            .await
+            rerender(&viewer, svc, &info, zone_id, Extras { form, error: Some(e), ..Default::default() }).await
         }
         Err(e) => Err(e),
     }
@@ -375,12 +370,11 @@ pub async fn bulk(
     let (created, refused) = blocking(move || service.bulk_create(&actor, &id, inputs, DEFAULT_TTL)).await?;
     errors.extend(refused.into_iter().map(|e| format!("line {}: {}", e.record, e.error.message)));
     let text = if errors.is_empty() { String::new() } else { form.text.clone() };
-    render(
+    rerender(
         &viewer,
         svc,
         &info,
         zone_id,
-        &TableQuery::default(),
         Extras { bulk: Some((created.len(), errors)), bulk_text: text, ..Default::default() },
     )
     .await

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use actix_web::web;
 use maud::{Markup, html};
 
-use super::records::{Extras, TableQuery, render};
+use super::records::{Extras, rerender};
 use super::views::{self, csrf, form_error};
 use super::{ServerInfo, Viewer, WebError, WebResult, blocking};
 use crate::domain::ValidationError;
@@ -79,26 +79,17 @@ pub async fn settings(
     };
     match outcome {
         Ok(()) => {
-            render(
+            rerender(
                 &viewer,
                 svc,
                 &info,
                 zone_id,
-                &TableQuery::default(),
                 Extras { notice: Some("Zone settings saved.".into()), ..Default::default() },
             )
             .await
         }
         Err(WebError::Service(Error::Validation(e))) => {
-            render(
-                &viewer,
-                svc,
-                &info,
-                zone_id,
-                &TableQuery::default(),
-                Extras { settings_error: Some(e), ..Default::default() },
-            )
-            .await
+            rerender(&viewer, svc, &info, zone_id, Extras { settings_error: Some(e), ..Default::default() }).await
         }
         Err(e) => Err(e),
     }

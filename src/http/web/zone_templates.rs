@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use actix_web::web;
 use maud::{Markup, html};
 
-use super::records::{DEFAULT_TTL, Extras, TableQuery, render};
+use super::records::{DEFAULT_TTL, Extras, rerender};
 use super::views::csrf;
 use super::{ServerInfo, Viewer, WebError, WebResult, blocking};
 use crate::domain::ValidationError;
@@ -76,8 +76,7 @@ pub async fn template(
         return match blocking(move || service.apply_template(&actor, &id, &tpl, &values, DEFAULT_TTL)).await {
             Ok(created) => {
                 let notice = Some(format!("Template applied: {} records added.", created.len()));
-                render(&viewer, svc, &info, zone_id, &TableQuery::default(), Extras { notice, ..Default::default() })
-                    .await
+                rerender(&viewer, svc, &info, zone_id, Extras { notice, ..Default::default() }).await
             }
             Err(WebError::Service(Error::Validation(e))) => template_failed(&viewer, svc, &info, zone_id, e).await,
             Err(WebError::Service(Error::Conflict(m))) => {
@@ -88,12 +87,11 @@ pub async fn template(
     }
     match blocking(move || service.preview_template(&actor, &id, &tpl, &values, DEFAULT_TTL)).await {
         Ok(records) => {
-            render(
+            rerender(
                 &viewer,
                 svc,
                 &info,
                 zone_id,
-                &TableQuery::default(),
                 Extras { preview: Some((template_id, vars, records)), ..Default::default() },
             )
             .await
@@ -110,6 +108,5 @@ async fn template_failed(
     zone_id: String,
     e: ValidationError,
 ) -> WebResult {
-    render(viewer, svc, info, zone_id, &TableQuery::default(), Extras { template_error: Some(e), ..Default::default() })
-        .await
+    rerender(viewer, svc, info, zone_id, Extras { template_error: Some(e), ..Default::default() }).await
 }

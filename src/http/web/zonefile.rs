@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::records::{Extras, TableQuery, render};
+use super::records::{Extras, rerender};
 use super::views::csrf;
 use super::{ServerInfo, Viewer, WebError, WebResult, blocking};
 use crate::domain::ValidationError;
@@ -99,15 +99,8 @@ pub async fn import(
     let (actor, id, service, text) = (viewer.actor.clone(), zone_id.clone(), svc.clone(), form.text.clone());
     let dry_run = form.apply.is_none();
     let report = blocking(move || service.import_zone(&actor, &id, &text, mode, dry_run)).await?;
-    render(
-        &viewer,
-        svc,
-        &info,
-        zone_id,
-        &TableQuery::default(),
-        Extras { import: Some((report, form.text, mode)), ..Default::default() },
-    )
-    .await
+    rerender(&viewer, svc, &info, zone_id, Extras { import: Some((report, form.text, mode)), ..Default::default() })
+        .await
 }
 
 /// The zone as the form's server sends it by AXFR, as zone-file text for the preview.
