@@ -12,9 +12,12 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Entries kept by default (about 160 bytes each: 8 MiB at most); past the limit the cache
-/// starts over. The bench zone's 32,000 distinct questions fit.
+/// Entries kept by default (about 160 bytes each); past the limit the cache starts over. The
+/// bench zone's 32,000 distinct questions fit.
 pub const DEFAULT_ENTRIES: usize = 50_000;
+/// Bytes of questions and answers kept at most, whatever their number: large answers asked
+/// in many spellings must not grow the cache past this.
+const MAX_BYTES: usize = 16 << 20;
 const HEADER_LEN: usize = 12;
 const OPT_LEN: usize = 11;
 
@@ -23,8 +26,15 @@ struct Entry {
     answer: Box<[u8]>,
 }
 
+#[derive(Default)]
+struct Kept {
+    entries: HashMap<Box<[u8]>, Entry>,
+    /// Bytes of the keys and answers in `entries`.
+    bytes: usize,
+}
+
 pub struct PacketCache {
-    entries: Mutex<HashMap<Box<[u8]>, Entry>>,
+    kept: Mutex<Kept>,
     generation: AtomicU64,
     /// Entries kept at most; 0 keeps none.
     capacity: usize,
@@ -32,7 +42,7 @@ pub struct PacketCache {
 
 impl PacketCache {
     pub fn new(capacity: usize) -> Self {
-        Self { entries: Mutex::default(), generation: AtomicU64::new(0), capacity }
+        Self { kept: Mutex::default(), generation: AtomicU64::new(0), capacity }
     }
 
     /// The zones changed: no answer kept so far is served again.
@@ -46,8 +56,8 @@ impl PacketCache {
         self.generation.load(Ordering::SeqCst)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Box<[u8]>, Entry>> {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {
+        self.kept.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The kept answer to `query` with the query's id, if there is a current one.
@@ -57,8 +67,8 @@ impl PacketCache {
         }
         let key = key(query)?;
         let generation = self.generation();
-        let entries = self.lock();
-        let entry = entries.get(key).filter(|e| e.generation == generation)?;
+        let kept = self.lock();
+        let entry = kept.entries.get(key).filter(|e| e.generation == generation)?;
         let mut answer = entry.answer.to_vec();
         answer[..2].copy_from_slice(&query[..2]);
         Some(answer)
@@ -70,11 +80,14 @@ impl PacketCache {
         if answer.len() < HEADER_LEN || self.capacity == 0 {
             return;
         }
-        let mut entries = self.lock();
-        if entries.len() >= self.capacity {
-            entries.clear();
+        let size = key.len() + answer.len();
+        let mut kept = self.lock();
+        if kept.entries.len() >= self.capacity || kept.bytes + size > MAX_BYTES {
+            *kept = Kept::default();
         }
-        entries.insert(key.into(), Entry { generation, answer: answer.into() });
+        let old = kept.entries.insert(key.into(), Entry { generation, answer: answer.into() });
+        kept.bytes += size;
+        kept.bytes -= old.map_or(0, |old| key.len() + old.answer.len());
     }
 }
 
@@ -151,6 +164,22 @@ mod tests {
         assert!(cache.answer(&query(9, true)).is_none(), "a change makes every answer stale");
         cache.keep(&query(7, true), generation, &answer);
         assert!(cache.answer(&query(9, true)).is_none(), "an answer from before the change is stale at once");
+    }
+
+    #[test]
+    fn the_cache_stays_within_its_bytes() {
+        let cache = PacketCache::new(DEFAULT_ENTRIES);
+        let answer = vec![0u8; 4000];
+        for i in 0..10_000u32 {
+            let mut q = query(1, true);
+            // Another spelling of the name each time, as a flood of case variants would be.
+            q[13..16].copy_from_slice(&i.to_be_bytes()[1..]);
+            cache.keep(&q, 0, &answer);
+            assert!(cache.lock().bytes <= MAX_BYTES);
+        }
+        assert!(cache.lock().entries.len() > 1000, "the answers were kept until the bytes ran out");
+        let counted: usize = cache.lock().entries.iter().map(|(k, e)| k.len() + e.answer.len()).sum();
+        assert_eq!(counted, cache.lock().bytes);
     }
 
     #[test]
