@@ -98,6 +98,7 @@ pub fn start(core: Core, config: &ServeConfig, listeners: Listeners) -> anyhow::
         actix_web::rt::System::new().block_on(async move {
             let server = HttpServer::new(move || crate::http::app(shared.clone()))
                 .workers(workers)
+                .max_connections(http_connections_per_worker(workers))
                 .disable_signals()
                 .shutdown_timeout(10);
             let server = match tls {
@@ -111,6 +112,14 @@ pub fn start(core: Core, config: &ServeConfig, listeners: Listeners) -> anyhow::
     })?;
     let server = receiver.recv().context("the HTTP server failed to start")?;
     Ok(Handle { http_addr, dns_addrs, service, dns, control, server, thread })
+}
+
+/// Open HTTP connections a worker takes at most: a quarter of the open-file limit in all
+/// (actix's own bound, 25,000 a worker, would let idle connections take every descriptor, and
+/// with them the nameserver's and the data file's). More wait until one closes.
+fn http_connections_per_worker(workers: usize) -> usize {
+    let quarter = dns::tcp::open_file_limit().map_or(usize::MAX, |n| n / 4);
+    (quarter / workers).clamp(16, 25_000)
 }
 
 impl Handle {

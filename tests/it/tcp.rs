@@ -1,6 +1,7 @@
-//! DNS over TCP under pressure: 500 idle connections, from one address and from many, with
-//! the open-file limit a default systemd service starts with scaled down to a few hundred,
-//! do not keep a new client from its answer.
+//! Idle connections under a small open-file limit (a default systemd service's, scaled down
+//! to 300): 500 idle DNS TCP connections, from one address and from many, do not keep a new
+//! client from its answer, and 400 idle HTTP connections do not take the descriptors the
+//! nameserver needs.
 
 use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
@@ -29,20 +30,33 @@ fn closed(stream: &TcpStream) -> bool {
     }
 }
 
-#[test]
-fn idle_connections_do_not_shut_out_new_clients() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("nsbox.redb");
+/// nsbox with 300 descriptors in all (a default systemd service's 1024, scaled down), serving
+/// h0.example.com on `dns`.
+fn start_with_few_descriptors(dir: &std::path::Path, dns: SocketAddr) -> Served {
+    let data = dir.join("nsbox.redb");
     let token = offline_token(&data);
-    let port = free_port();
-    let dns = SocketAddr::from(([127, 0, 0, 1], port));
-    // 300 descriptors in all: without limits, 500 idle connections would take every one.
     let mut command = Command::new("prlimit");
     command.args(["--nofile=300:300", "--", env!("CARGO_BIN_EXE_nsbox"), "--data"]).arg(&data);
     let served = Served::start_with(command, &token, &["--dns", &dns.to_string()]);
     let (status, zone) = served.call("POST", "/api/v1/dns-zones/", Some(serde_json::json!({"domain": "example.com"})));
     assert_eq!(status, 201, "{zone}");
     served.add_records(zone["uuid"].as_str().unwrap(), 0, 1);
+    served
+}
+
+fn answered(dns: SocketAddr, source: &str) {
+    for transport in ["+tcp", "+notcp"] {
+        let answer = dig(dns, &["-b", source, transport, "h0.example.com", "A"]);
+        assert_eq!(answer.data("A"), ["192.0.2.7"], "{transport}: {}", answer.raw);
+    }
+}
+
+#[test]
+fn idle_connections_do_not_shut_out_new_clients() {
+    let dir = tempfile::tempdir().unwrap();
+    let dns = SocketAddr::from(([127, 0, 0, 1], free_port()));
+    // Without limits, 500 idle connections would take every descriptor.
+    let served = start_with_few_descriptors(dir.path(), dns);
 
     // One address holding many connections gets its share and no more.
     let greedy: Vec<TcpStream> = (0..100).filter_map(|_| connect_from([127, 0, 0, 1], dns)).collect();
@@ -56,13 +70,28 @@ fn idle_connections_do_not_shut_out_new_clients() {
     std::thread::sleep(Duration::from_millis(300));
 
     // A new client is answered, over TCP and over UDP.
-    let source = "127.0.2.1";
-    for transport in ["+tcp", "+notcp"] {
-        let answer = dig(dns, &["-b", source, transport, "h0.example.com", "A"]);
-        assert_eq!(answer.data("A"), ["192.0.2.7"], "{transport}: {}", answer.raw);
-    }
+    answered(dns, "127.0.2.1");
     let open = crowd.iter().filter(|s| !closed(s)).count();
     assert!(open < 300, "the server made room by closing idle connections ({open} still open)");
     drop((greedy, crowd));
+    served.kill();
+}
+
+#[test]
+fn idle_http_connections_leave_the_nameserver_its_descriptors() {
+    let dir = tempfile::tempdir().unwrap();
+    let dns = SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let served = start_with_few_descriptors(dir.path(), dns);
+    let http: SocketAddr = served.base.trim_start_matches("http://").parse().unwrap();
+    // More idle connections than the process has descriptors: the kernel queues what the
+    // server does not take.
+    let idle: Vec<TcpStream> = (0..400).filter_map(|i| connect_from([127, 0, 3, (i / 20 + 1) as u8], http)).collect();
+    assert!(idle.len() > 300, "{} connections", idle.len());
+    std::thread::sleep(Duration::from_millis(500));
+    let descriptors = std::fs::read_dir(format!("/proc/{}/fd", served.child.id())).unwrap().count();
+    assert!(descriptors < 150, "HTTP took {descriptors} of the 300 descriptors");
+    answered(dns, "127.0.2.1");
+    drop(idle);
+    assert_eq!(served.call("GET", "/api/v1/me", None).0, 200, "the API serves once they are gone");
     served.kill();
 }
