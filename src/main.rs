@@ -331,9 +331,7 @@ fn zone(data: &DataArg, command: ZoneCommand) -> anyhow::Result<()> {
                 (Some(file), _) => {
                     std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?
                 }
-                (None, Some(server)) => {
-                    nsbox::dns::axfr_in::fetch(&server, &domain, tsig.as_deref(), true).map_err(anyhow::Error::msg)?
-                }
+                (None, Some(server)) => service.pull_zone(&actor, &id, &server, tsig.as_deref())?,
                 (None, None) => anyhow::bail!("give a zone file or --from-axfr HOST:PORT"),
             };
             service.publish_all()?;

@@ -2,7 +2,7 @@
 //! immutable `ZoneSet` behind an `ArcSwap`; `service` publishes a new snapshot of a zone after
 //! each commit, before its caller answers.
 
-pub mod axfr_in;
+mod axfr_in;
 mod convert;
 mod handler;
 mod mmsg;
@@ -181,6 +181,10 @@ impl Nameserver for Catalog {
         state
             .map(|(zone, target, s)| NotifyStatus { zone, target, serial: s.serial, acknowledged: s.acknowledged })
             .collect()
+    }
+
+    fn pull(&self, server: &str, domain: &str, tsig: Option<&str>, local_allowed: bool) -> Result<String, String> {
+        axfr_in::fetch(server, domain, tsig, local_allowed)
     }
 
     fn status(&self) -> Status {

@@ -38,6 +38,10 @@ pub trait Nameserver: Send + Sync {
     fn notify_status(&self) -> Vec<NotifyStatus>;
     /// What the nameserver is doing, for the dashboard and /metrics.
     fn status(&self) -> Status;
+    /// `domain` as `server` (`host:port`) sends it by AXFR, optionally signed with `tsig`
+    /// (`NAME:ALGORITHM:SECRET`), as zone-file text; `local_allowed` lets it be a loopback
+    /// or private address. Errors are for a person to read.
+    fn pull(&self, server: &str, domain: &str, tsig: Option<&str>, local_allowed: bool) -> Result<String, String>;
 }
 
 /// Counts the nameserver keeps.

@@ -38,6 +38,19 @@ pub struct ImportReport {
 }
 
 impl Service {
+    /// The zone as `server` sends it by AXFR, as zone-file text to import (preview first).
+    /// A user may pull only from public addresses: the server must not probe its own network
+    /// for them. Admins and the offline CLI, the operator's own, may pull from any.
+    pub fn pull_zone(&self, actor: &Actor, zone_id: &str, server: &str, tsig: Option<&str>) -> Result<String> {
+        actor.require(Scope::Read)?;
+        let zone = self.store.read(|r| self.visible_zone(r, actor, zone_id))?;
+        let local_allowed = actor.admin || actor.via == "cli";
+        let tsig = tsig.map(str::trim).filter(|t| !t.is_empty());
+        self.nameserver
+            .pull(server.trim(), &zone.domain, tsig, local_allowed)
+            .map_err(|e| Error::Validation(crate::domain::ValidationError::new("server", e)))
+    }
+
     /// The zone as the nameserver serves it, as a BIND master file.
     pub fn export_zone(&self, actor: &Actor, zone_id: &str) -> Result<(String, String)> {
         let (zone, records) = self.get_zone(actor, zone_id)?;

@@ -73,12 +73,8 @@ pub async fn import_zone(
         None => String::from_utf8(body.to_vec()).map_err(|_| invalid("body", "The zone file is not UTF-8 text"))?,
         Some("axfr") => {
             let server = query.server.clone().ok_or_else(|| invalid("server", "from=axfr needs server=HOST:PORT"))?;
-            let (tsig, admin) = (query.tsig.clone(), caller.admin);
-            let (svc, caller, id) = (svc.clone(), caller.0.clone(), path.clone());
-            let domain = blocking(move || svc.get_zone(&caller, &id)).await?.0.domain;
-            web::block(move || crate::dns::axfr_in::fetch(&server, &domain, tsig.as_deref(), admin))
-                .await?
-                .map_err(|e| invalid("server", &e))?
+            let (svc, caller, id, tsig) = (svc.clone(), caller.0.clone(), path.clone(), query.tsig.clone());
+            blocking(move || svc.pull_zone(&caller, &id, &server, tsig.as_deref())).await?
         }
         Some(_) => return Err(invalid("from", "from is axfr (or left out, for a zone file in the body)").into()),
     };

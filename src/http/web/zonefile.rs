@@ -8,10 +8,9 @@ use serde::Deserialize;
 use super::records::{Extras, rerender};
 use super::views::csrf;
 use super::{ServerInfo, Viewer, WebError, WebResult, blocking};
-use crate::domain::ValidationError;
 use crate::domain::record::RecordData;
 use crate::domain::zone::Zone;
-use crate::service::{Error, ImportMode, ImportReport, Service};
+use crate::service::{ImportMode, ImportReport, Service};
 
 pub(super) fn section(viewer: &Viewer, zone: &Zone, import: Option<&(ImportReport, String, ImportMode)>) -> Markup {
     let show = |r: &RecordData| format!("{} {} {} {}", r.name, r.ttl, r.rtype, r.content_with_priority());
@@ -106,12 +105,8 @@ pub async fn import(
 /// The zone as the form's server sends it by AXFR, as zone-file text for the preview.
 async fn pull(viewer: &Viewer, svc: &web::Data<Service>, zone_id: &str, form: &ImportForm) -> Result<String, WebError> {
     let (actor, id, service) = (viewer.actor.clone(), zone_id.to_string(), svc.clone());
-    let domain = blocking(move || service.get_zone(&actor, &id)).await?.0.domain;
-    let (server, tsig, admin) = (form.server.trim().to_string(), form.tsig.trim().to_string(), viewer.actor.admin);
-    let tsig = (!tsig.is_empty()).then_some(tsig);
-    web::block(move || crate::dns::axfr_in::fetch(&server, &domain, tsig.as_deref(), admin))
-        .await?
-        .map_err(|e| WebError::Service(Error::Validation(ValidationError::new("server", e))))
+    let (server, tsig) = (form.server.clone(), form.tsig.clone());
+    blocking(move || service.pull_zone(&actor, &id, &server, Some(&tsig))).await
 }
 
 pub async fn export(viewer: Viewer, svc: web::Data<Service>, path: web::Path<String>) -> WebResult {
