@@ -102,6 +102,22 @@ impl Catalog {
         self.tsig_keys.load_full()
     }
 
+    /// Serves the zone set `edit` makes of the current one; `edit` says whether it changed
+    /// anything (it may run more than once, if writers race). A change makes the packet
+    /// cache's answers stale in the same step, so none outlives the zones it came from.
+    fn change_zones(&self, edit: impl Fn(&mut ZoneSet) -> bool) -> bool {
+        let mut changed = false;
+        self.zones.rcu(|current| {
+            let mut next = ZoneSet::clone(current);
+            changed = edit(&mut next);
+            next
+        });
+        if changed {
+            self.packets.invalidate();
+        }
+        changed
+    }
+
     pub fn current(&self) -> Arc<ZoneSet> {
         self.zones.load_full()
     }
@@ -119,18 +135,15 @@ impl Catalog {
 impl Nameserver for Catalog {
     fn publish(&self, zone: &Zone, records: RecordSource) -> Result<(), StoreError> {
         let snapshot = Arc::new(ZoneSnapshot::build(zone, &self.settings, records)?);
-        let mut newer = false;
-        self.zones.rcu(|current| {
-            let served = current.get(&zone.domain).filter(|z| z.id == zone.id);
-            newer = served.is_none_or(|z| serial_newer(zone.serial, z.serial));
-            let mut next = ZoneSet::clone(current);
+        let newer = self.change_zones(|set| {
+            let served = set.get(&zone.domain).filter(|z| z.id == zone.id);
+            let newer = served.is_none_or(|z| serial_newer(zone.serial, z.serial));
             if newer {
-                next.insert_arc(snapshot.clone());
+                set.insert_arc(snapshot.clone());
             }
-            next
+            newer
         });
         if newer {
-            self.packets.invalidate();
             self.notifier.zone_changed(&zone.domain, zone.serial, &zone.notify);
         }
         Ok(())
@@ -143,23 +156,19 @@ impl Nameserver for Catalog {
         };
         let Some(next) = served.apply(zone, removed, added, &self.settings) else { return false };
         let next = Arc::new(next);
-        self.zones.rcu(|current| {
-            let mut set = ZoneSet::clone(current);
+        self.change_zones(|set| {
             set.insert_arc(next.clone());
-            set
+            true
         });
-        self.packets.invalidate();
         self.notifier.zone_changed(&zone.domain, zone.serial, &zone.notify);
         true
     }
 
     fn remove(&self, domain: &str) {
-        self.zones.rcu(|current| {
-            let mut next = ZoneSet::clone(current);
-            next.remove(domain);
-            next
+        self.change_zones(|set| {
+            set.remove(domain);
+            true
         });
-        self.packets.invalidate();
     }
 
     fn renotify(&self, zone: &Zone) {
