@@ -50,9 +50,7 @@ impl PacketCache {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// The generation to store an answer under: read before the zones are, so an answer
-    /// computed from zones that change meanwhile is stored as already stale.
-    pub fn generation(&self) -> u64 {
+    fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
     }
 
@@ -60,39 +58,63 @@ impl PacketCache {
         self.kept.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The kept answer to `query` with the query's id, if there is a current one.
-    pub fn answer(&self, query: &[u8]) -> Option<Vec<u8>> {
-        if self.capacity == 0 {
-            return None;
-        }
-        let key = key(query)?;
+    /// The kept answer to `query`, with the query's id, if there is a current one; else
+    /// what `keep` needs to keep the answer about to be made, if it may be kept.
+    pub fn lookup(&self, query: &[u8]) -> Lookup {
+        let Some((key, qtype)) = key(query).filter(|_| self.capacity > 0) else { return Lookup::NotKept };
         let generation = self.generation();
         let kept = self.lock();
-        let entry = kept.entries.get(key).filter(|e| e.generation == generation)?;
-        let mut answer = entry.answer.to_vec();
-        answer[..2].copy_from_slice(&query[..2]);
-        Some(answer)
+        match kept.entries.get(key).filter(|e| e.generation == generation) {
+            Some(entry) => {
+                let mut answer = entry.answer.to_vec();
+                answer[..2].copy_from_slice(&query[..2]);
+                Lookup::Hit { answer, qtype }
+            }
+            None => Lookup::Miss(Miss { key: key.into(), generation }),
+        }
     }
 
-    /// Keeps `answer` to `query`, computed from the zones of `generation`.
-    pub fn keep(&self, query: &[u8], generation: u64, answer: &[u8]) {
-        let Some(key) = key(query) else { return };
-        if answer.len() < HEADER_LEN || self.capacity == 0 {
+    /// Keeps `answer` to the question that missed.
+    pub fn keep(&self, miss: &Miss, answer: &[u8]) {
+        if answer.len() < HEADER_LEN {
             return;
         }
+        let key = &miss.key;
         let size = key.len() + answer.len();
         let mut kept = self.lock();
         if kept.entries.len() >= self.capacity || kept.bytes + size > MAX_BYTES {
             *kept = Kept::default();
         }
-        let old = kept.entries.insert(key.into(), Entry { generation, answer: answer.into() });
+        let old = kept.entries.insert(key.clone(), Entry { generation: miss.generation, answer: answer.into() });
         kept.bytes += size;
         kept.bytes -= old.map_or(0, |old| key.len() + old.answer.len());
     }
 }
 
-/// The query without its id, when it is one whose answer may be kept.
-pub fn key(query: &[u8]) -> Option<&[u8]> {
+/// What the cache has for a query.
+pub enum Lookup {
+    /// The answer, and the type asked (for the metrics).
+    Hit {
+        answer: Vec<u8>,
+        qtype: u16,
+    },
+    Miss(Miss),
+    /// Not a query whose answer may be kept.
+    NotKept,
+}
+
+/// A question the cache may keep the answer to once it is made.
+#[derive(Clone)]
+pub struct Miss {
+    /// The query without its id.
+    key: Box<[u8]>,
+    /// Read before the zones are: an answer made from zones that change meanwhile is kept as
+    /// already stale.
+    generation: u64,
+}
+
+/// The query without its id, and the type asked, when it is a query whose answer may be kept.
+fn key(query: &[u8]) -> Option<(&[u8], u16)> {
     let header = query.get(..HEADER_LEN)?;
     let count = |at: usize| u16::from_be_bytes([header[at], header[at + 1]]);
     let opcode = (header[2] >> 3) & 0x0f;
@@ -111,7 +133,7 @@ pub fn key(query: &[u8]) -> Option<&[u8]> {
         // An OPT record at the root with no options: type 41, RDLENGTH 0.
         _ => rest.len() == OPT_LEN && rest[0] == 0 && rest[1..3] == [0, 41] && rest[9..11] == [0, 0],
     };
-    fits.then(|| &query[2..])
+    fits.then(|| (&query[2..], qtype))
 }
 
 /// Where the one question ends: its name (uncompressed labels), type and class.
@@ -150,20 +172,30 @@ mod tests {
         q
     }
 
+    fn miss(cache: &PacketCache, query: &[u8]) -> Miss {
+        match cache.lookup(query) {
+            Lookup::Miss(miss) => miss,
+            _ => panic!("not a miss"),
+        }
+    }
+
     #[test]
     fn answers_come_back_with_the_new_id_until_the_zones_change() {
         let cache = PacketCache::new(DEFAULT_ENTRIES);
         let answer = [&[0u8, 7][..], &[0x85, 0, 0, 1, 0, 1, 0, 0, 0, 0], b"rest"].concat();
-        let generation = cache.generation();
-        cache.keep(&query(7, true), generation, &answer);
-        let again = cache.answer(&query(9, true)).expect("kept");
+        let missed = miss(&cache, &query(7, true));
+        cache.keep(&missed, &answer);
+        let Lookup::Hit { answer: again, qtype: 1 } = cache.lookup(&query(9, true)) else { panic!("kept") };
         assert_eq!(again[..2], [0, 9]);
         assert_eq!(again[2..], answer[2..]);
-        assert!(cache.answer(&query(9, false)).is_none(), "without EDNS it is another question");
+        assert!(matches!(cache.lookup(&query(9, false)), Lookup::Miss(_)), "without EDNS it is another question");
         cache.invalidate();
-        assert!(cache.answer(&query(9, true)).is_none(), "a change makes every answer stale");
-        cache.keep(&query(7, true), generation, &answer);
-        assert!(cache.answer(&query(9, true)).is_none(), "an answer from before the change is stale at once");
+        assert!(matches!(cache.lookup(&query(9, true)), Lookup::Miss(_)), "a change makes every answer stale");
+        cache.keep(&missed, &answer);
+        assert!(
+            matches!(cache.lookup(&query(9, true)), Lookup::Miss(_)),
+            "an answer from before the change is stale at once"
+        );
     }
 
     #[test]
@@ -174,7 +206,7 @@ mod tests {
             let mut q = query(1, true);
             // Another spelling of the name each time, as a flood of case variants would be.
             q[13..16].copy_from_slice(&i.to_be_bytes()[1..]);
-            cache.keep(&q, 0, &answer);
+            cache.keep(&miss(&cache, &q), &answer);
             assert!(cache.lock().bytes <= MAX_BYTES);
         }
         assert!(cache.lock().entries.len() > 1000, "the answers were kept until the bytes ran out");

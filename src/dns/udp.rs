@@ -22,7 +22,7 @@ use tokio::net::UdpSocket;
 use super::Catalog;
 use super::handler::Handler;
 use super::mmsg::{self, Inbox};
-use super::packet_cache;
+use super::packet_cache::{Lookup, Miss};
 use super::rrl::{self, Rrl, Verdict};
 
 const HEADER_LEN: usize = 12;
@@ -70,18 +70,16 @@ async fn answer(
         return; // A runt, a response, or from nowhere: no answer, nothing to reflect.
     }
     let catalog = handler.catalog();
-    if !truncated && let Some(answer) = catalog.packets.answer(packet) {
-        let (rcode, qtype) = (u16::from(answer[3] & 0x0f), cached_qtype(packet));
-        catalog.metrics.dns_answered(rcode, qtype, std::time::Duration::ZERO);
-        catalog.metrics.packet_cache_hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        return outbox.lock().unwrap_or_else(|p| p.into_inner()).push((peer, answer));
-    }
-    // Read before the handler reads the zones: see `PacketCache::generation`.
-    let keep = packet_cache::key(packet).map(|_| Keep {
-        query: Arc::from(packet),
-        generation: catalog.packets.generation(),
-        catalog: handler.shared_catalog(),
-    });
+    let cached = if truncated { Lookup::NotKept } else { catalog.packets.lookup(packet) };
+    let keep = match cached {
+        Lookup::Hit { answer, qtype } => {
+            catalog.metrics.dns_answered(u16::from(answer[3] & 0x0f), qtype, std::time::Duration::ZERO);
+            catalog.metrics.packet_cache_hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return outbox.lock().unwrap_or_else(|p| p.into_inner()).push((peer, answer));
+        }
+        Lookup::Miss(miss) => Some(Keep { miss, catalog: handler.shared_catalog() }),
+        Lookup::NotKept => None,
+    };
     let batched = Reply { peer, target: Target::Batch(outbox.clone()), keep };
     let parsed = if truncated { None } else { Request::from_bytes(packet.to_vec(), peer, Protocol::Udp).ok() };
     let Some(request) = parsed else {
@@ -132,15 +130,6 @@ async fn flush(socket: &UdpSocket, answers: Vec<(SocketAddr, Vec<u8>)>) {
     }
 }
 
-/// The type asked in a query the packet cache answered (it is a plain one: one question).
-fn cached_qtype(packet: &[u8]) -> u16 {
-    let mut at = HEADER_LEN;
-    while let Some(&len) = packet.get(at).filter(|&&len| len != 0) {
-        at += 1 + usize::from(len);
-    }
-    packet.get(at + 1..at + 3).map_or(0, |t| u16::from_be_bytes([t[0], t[1]]))
-}
-
 /// FORMERR for a datagram with a header but no parseable message: the header's id and
 /// opcode, no sections (as hickory's own loop answers).
 fn format_error(packet: &[u8]) -> [u8; HEADER_LEN] {
@@ -166,18 +155,17 @@ struct Reply {
     keep: Option<Keep>,
 }
 
-/// A query whose answer may be kept, and the zones' generation it is answered from.
+/// A question the packet cache missed, and the cache to keep its answer in.
 #[derive(Clone)]
 struct Keep {
-    query: Arc<[u8]>,
-    generation: u64,
+    miss: Miss,
     catalog: Arc<Catalog>,
 }
 
 impl Reply {
     async fn send(&self, bytes: Vec<u8>) {
         if let Some(keep) = &self.keep {
-            keep.catalog.packets.keep(&keep.query, keep.generation, &bytes);
+            keep.catalog.packets.keep(&keep.miss, &bytes);
         }
         match &self.target {
             Target::Batch(outbox) => outbox.lock().unwrap_or_else(|p| p.into_inner()).push((self.peer, bytes)),
