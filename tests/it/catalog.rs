@@ -10,41 +10,36 @@ use serde_json::json;
 
 use crate::dig::dig;
 use crate::support::Server;
-use crate::transfer::{Named, free_port, wait_for};
+use crate::transfer::{Named, free_port, named_conf, wait_for};
 
 const CATALOG: &str = "catalog.nsbox.invalid";
 
 fn bind_config(dir: &Path, port: u16, primary: SocketAddr) -> String {
-    format!(
-        r#"options {{
-    directory "{dir}";
-    pid-file "{dir}/named.pid";
-    listen-on port {port} {{ 127.0.0.1; }};
-    listen-on-v6 {{ none; }};
-    recursion no;
-    dnssec-validation no;
-    notify no;
-    allow-notify {{ 127.0.0.1; }};
-    allow-new-zones yes;
+    let (ip, primary_port) = (primary.ip(), primary.port());
+    let options = format!(
+        r#"    allow-new-zones yes;
     min-refresh-time 1; max-refresh-time 2; min-retry-time 1; max-retry-time 2;
     catalog-zones {{
         zone "{CATALOG}" default-primaries {{ {ip} port {primary_port}; }} in-memory yes min-update-interval 1;
     }};
-}};
-controls {{ }};
-zone "{CATALOG}" {{
+"#
+    );
+    let zone = format!(
+        r#"zone "{CATALOG}" {{
     type secondary;
     primaries {{ {ip} port {primary_port}; }};
     file "{dir}/catalog.db";
 }};
 "#,
         dir = dir.display(),
-        ip = primary.ip(),
-        primary_port = primary.port(),
-    )
+    );
+    named_conf(dir, port, &options, &zone)
 }
 
 fn knot_config(dir: &Path, port: u16, primary: SocketAddr) -> String {
+    // Every zone comes from nsbox, asked for again every 2 s besides NOTIFY.
+    let from_nsbox = "    master: nsbox\n    acl: from_nsbox\n    zonefile-sync: -1\n    refresh-min-interval: 2\n    \
+                      refresh-max-interval: 2\n    retry-min-interval: 2\n    retry-max-interval: 2";
     format!(
         r#"server:
   listen: 127.0.0.1@{port}
@@ -65,29 +60,12 @@ template:
   - id: default
     storage: {d}
   - id: member
-    master: nsbox
-    acl: from_nsbox
-    zonefile-sync: -1
-    refresh-min-interval: 2
-    refresh-max-interval: 2
-    retry-min-interval: 2
-    retry-max-interval: 2
+{from_nsbox}
   - id: anycast
-    master: nsbox
-    acl: from_nsbox
-    zonefile-sync: -1
-    refresh-min-interval: 2
-    refresh-max-interval: 2
-    retry-min-interval: 2
-    retry-max-interval: 2
+{from_nsbox}
 zone:
   - domain: {CATALOG}
-    master: nsbox
-    acl: from_nsbox
-    refresh-min-interval: 2
-    refresh-max-interval: 2
-    retry-min-interval: 2
-    retry-max-interval: 2
+{from_nsbox}
     catalog-role: interpret
     catalog-template: [ member, anycast ]
 "#,

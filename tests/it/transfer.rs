@@ -151,6 +151,26 @@ pub fn free_port() -> u16 {
     UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).map(|a| a.port()).unwrap_or(0)
 }
 
+/// A BIND configuration for a secondary on `port` that takes NOTIFY from loopback: the
+/// options every test's secondary shares, `options` more, then `rest` (keys, zones).
+pub fn named_conf(dir: &std::path::Path, port: u16, options: &str, rest: &str) -> String {
+    format!(
+        r#"options {{
+    directory "{dir}";
+    pid-file "{dir}/named.pid";
+    listen-on port {port} {{ 127.0.0.1; }};
+    listen-on-v6 {{ none; }};
+    recursion no;
+    dnssec-validation no;
+    notify no;
+    allow-notify {{ 127.0.0.1; }};
+{options}}};
+controls {{ }};
+{rest}"#,
+        dir = dir.display(),
+    )
+}
+
 pub struct Named(pub Child);
 
 impl Drop for Named {
@@ -193,21 +213,8 @@ fn bind_secondary_follows_by_notify_and_ixfr() {
     let port = free_port();
     let named_addr: SocketAddr = ([127, 0, 0, 1], port).into();
     let conf = dir.path().join("named.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            r#"options {{
-    directory "{dir}";
-    pid-file "{dir}/named.pid";
-    listen-on port {port} {{ 127.0.0.1; }};
-    listen-on-v6 {{ none; }};
-    recursion no;
-    dnssec-validation no;
-    notify no;
-    allow-notify {{ 127.0.0.1; }};
-}};
-controls {{ }};
-key "xfr.example.net" {{
+    let zone = format!(
+        r#"key "xfr.example.net" {{
     algorithm hmac-sha256;
     secret "{secret}";
 }};
@@ -217,12 +224,10 @@ zone "example.com" {{
     file "{dir}/example.com.db";
 }};
 "#,
-            dir = dir.path().display(),
-            primary = s.dns.port(),
-            secret = secret,
-        ),
-    )
-    .unwrap();
+        dir = dir.path().display(),
+        primary = s.dns.port(),
+    );
+    std::fs::write(&conf, named_conf(dir.path(), port, "", &zone)).unwrap();
     let settings = s.send("PATCH", &format!("/api/v1/dns-zones/{z}/"), &t, json!({"notify": [named_addr.to_string()]}));
     assert_eq!(settings.status, 200, "{}", settings.text);
 
