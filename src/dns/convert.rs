@@ -1,13 +1,11 @@
 //! Domain records → hickory's wire records.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
-
-use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, NS, NULL, PTR, SRV};
+use hickory_proto::rr::rdata::NULL;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
-use hickory_proto::serialize::binary::{BinEncodable, BinEncoder};
+use hickory_proto::serialize::binary::{BinDecoder, BinEncodable, BinEncoder, Restrict};
 
 use crate::domain::name;
-use crate::domain::record::{self, RecordData, RecordType as Type};
+use crate::domain::record::{self, RecordData};
 
 /// The RDATA of a wire record as bytes, names uncompressed (as `domain::rdata` reads them).
 pub fn rdata_bytes(rdata: &RData) -> Option<Vec<u8>> {
@@ -27,29 +25,33 @@ pub fn absolute_name(text: &str) -> Option<Name> {
 }
 
 /// The wire record of a stored record of `zone`; None only for data the validator would
-/// never have let in. Types whose targets the lookup follows (CNAME chains, glue for NS, MX
-/// and SRV) and addresses stay typed for hickory; every other type goes out as the RDATA
-/// bytes its one definition in `domain::rdata` makes.
+/// never have let in.
 pub fn to_wire(zone: &str, data: &RecordData) -> Option<Record> {
     let owner = absolute_name(&name::absolute(&data.name, zone))?;
-    let rdata = match data.rtype {
-        Type::A => RData::A(A(data.content.parse::<Ipv4Addr>().ok()?)),
-        Type::AAAA => RData::AAAA(AAAA(data.content.parse::<Ipv6Addr>().ok()?)),
-        Type::CNAME => RData::CNAME(CNAME(absolute_name(&data.content)?)),
-        Type::NS => RData::NS(NS(absolute_name(&data.content)?)),
-        Type::PTR => RData::PTR(PTR(absolute_name(&data.content)?)),
-        Type::MX => RData::MX(MX::new(data.priority?, absolute_name(&data.content)?)),
-        Type::SRV => {
-            let mut fields = data.content.split_whitespace();
-            let weight = fields.next()?.parse().ok()?;
-            let port = fields.next()?.parse().ok()?;
-            RData::SRV(SRV::new(data.priority?, weight, port, absolute_name(fields.next()?)?))
+    from_wire(owner, data.rtype.0, data.ttl, &record::wire(data)?)
+}
+
+/// A record from its RDATA in wire form. Types whose targets the lookup follows (CNAME
+/// chains, glue for NS, MX and SRV) and addresses are parsed, so hickory compresses their
+/// names; every other type goes out as the bytes its one definition in `domain::rdata` made.
+pub fn from_wire(owner: Name, code: u16, ttl: u32, rdata: &[u8]) -> Option<Record> {
+    let rtype = RecordType::from(code);
+    let data = match rtype {
+        RecordType::A
+        | RecordType::AAAA
+        | RecordType::CNAME
+        | RecordType::NS
+        | RecordType::PTR
+        | RecordType::MX
+        | RecordType::SRV
+        | RecordType::SOA => {
+            let length = Restrict::new(u16::try_from(rdata.len()).ok()?);
+            RData::read(&mut BinDecoder::new(rdata), rtype, length).ok()?
         }
-        other => {
-            let wire = record::wire(data)?;
-            let rdata = if wire.is_empty() { NULL::new() } else { NULL::with(wire) };
-            RData::Unknown { code: RecordType::from(other.0), rdata }
-        }
+        _ => RData::Unknown {
+            code: rtype,
+            rdata: if rdata.is_empty() { NULL::new() } else { NULL::with(rdata.to_vec()) },
+        },
     };
-    Some(Record::from_rdata(owner, data.ttl, rdata))
+    Some(Record::from_rdata(owner, ttl, data))
 }

@@ -1,7 +1,6 @@
 //! Answers one request: flags, EDNS, errors, and the size rules of UDP; the data comes from the
 //! zone snapshot, transfers from `transfer`.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use hickory_proto::op::{Edns, Header, HeaderCounts, Metadata, OpCode, ResponseCode};
@@ -156,7 +155,7 @@ async fn error<R: ResponseHandler>(
 async fn send_lookup<R: ResponseHandler>(
     request: &Request,
     response: &mut R,
-    mut lookup: Lookup<'_>,
+    mut lookup: Lookup,
     edns: Option<&Edns>,
     signing: Option<&mut tsig::Signing>,
 ) -> Result<ResponseInfo, NetError> {
@@ -166,23 +165,8 @@ async fn send_lookup<R: ResponseHandler>(
     if request.protocol() == Protocol::Udp {
         fit_udp(request, &mut lookup, &mut metadata, edns);
     }
-    if let Some(signing) = signing {
-        // Signed answers are rare (secondaries' SOA checks): plain copies are fine there.
-        let owned = |records: &[Cow<'_, Record>]| records.iter().map(|r| r.as_ref().clone()).collect::<Vec<_>>();
-        let (answers, authority, additional) =
-            (owned(&lookup.answers), owned(&lookup.authority), owned(&lookup.additional));
-        return send_sections(request, response, metadata, edns, [&answers, &authority, &additional], Some(signing))
-            .await;
-    }
-    let builder = builder(request, edns);
-    let message = builder.build(
-        metadata,
-        lookup.answers.iter().map(AsRef::as_ref),
-        lookup.authority.iter().map(AsRef::as_ref),
-        std::iter::empty(),
-        lookup.additional.iter().map(AsRef::as_ref),
-    );
-    response.send_response(message).await
+    let sections = [&lookup.answers[..], &lookup.authority, &lookup.additional];
+    send_sections(request, response, metadata, edns, sections, signing).await
 }
 
 /// Sends answer, authority and additional records, TSIG-signed when the request was.
@@ -246,10 +230,10 @@ pub(super) fn emit<'a>(
 /// Makes a UDP answer fit the client's limit: the additional section goes first; if the
 /// answer and authority still do not fit, the client gets TC and an empty answer, and asks
 /// again over TCP (as Knot and BIND answer).
-fn fit_udp(request: &Request, lookup: &mut Lookup<'_>, metadata: &mut Metadata, edns: Option<&Edns>) {
+fn fit_udp(request: &Request, lookup: &mut Lookup, metadata: &mut Metadata, edns: Option<&Edns>) {
     let limit = usize::from(edns.map_or(MIN_UDP_PAYLOAD, Edns::max_payload));
     let fixed = 12 + request.queries.as_bytes().len() + if edns.is_some() { 11 } else { 0 };
-    let size = |records: &[Cow<'_, Record>]| records.iter().map(|r| wire_size_bound(r)).sum::<usize>();
+    let size = |records: &[Record]| records.iter().map(wire_size_bound).sum::<usize>();
     let essential = fixed + size(&lookup.answers) + size(&lookup.authority);
     if essential + size(&lookup.additional) <= limit {
         return;
@@ -264,15 +248,10 @@ fn fit_udp(request: &Request, lookup: &mut Lookup<'_>, metadata: &mut Metadata, 
 }
 
 /// Encodes the answer to see whether name compression makes it fit.
-fn exact_fit(request: &Request, lookup: &Lookup<'_>, metadata: Metadata, edns: Option<&Edns>, limit: usize) -> bool {
+fn exact_fit(request: &Request, lookup: &Lookup, metadata: Metadata, edns: Option<&Edns>, limit: usize) -> bool {
     let builder = builder(request, edns);
-    let message = builder.build(
-        metadata,
-        lookup.answers.iter().map(AsRef::as_ref),
-        lookup.authority.iter().map(AsRef::as_ref),
-        std::iter::empty(),
-        std::iter::empty(),
-    );
+    let message =
+        builder.build(metadata, lookup.answers.iter(), lookup.authority.iter(), std::iter::empty(), std::iter::empty());
     emit(message, u16::try_from(limit).unwrap_or(u16::MAX)).is_ok_and(|(info, _)| {
         let counts = info.counts();
         usize::from(counts.answers) == lookup.answers.len() && usize::from(counts.authorities) == lookup.authority.len()

@@ -1,15 +1,14 @@
 //! Building a zone's snapshot from its stored records, and the next version after a change,
 //! sharing every node the change did not touch.
 
-use std::sync::Arc;
-
-use hickory_proto::rr::rdata::{NS, SOA};
+use hickory_proto::rr::rdata::{self, SOA};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
-use imbl::{HashMap as SharedMap, HashSet as SharedSet};
+use imbl::{HashSet as SharedSet, OrdMap};
 
 use super::super::Settings;
-use super::super::convert::{absolute_name, to_wire};
-use super::{APEX_TTL, Node, ZoneSnapshot};
+use super::super::convert::{absolute_name, rdata_bytes};
+use super::node::{self, Key, Node};
+use super::{APEX_TTL, DNAME, NS, ZoneSnapshot};
 use crate::domain::record::Record as StoredRecord;
 use crate::domain::zone::Zone;
 
@@ -18,7 +17,7 @@ impl ZoneSnapshot {
     fn versioned(
         zone: &Zone,
         settings: &Settings,
-        nodes: SharedMap<String, Arc<Node>>,
+        nodes: OrdMap<Key, Node>,
         cuts: SharedSet<String>,
         dnames: SharedSet<String>,
     ) -> ZoneSnapshot {
@@ -44,18 +43,17 @@ impl ZoneSnapshot {
         settings: &Settings,
         records: impl FnOnce(&mut dyn FnMut(StoredRecord)) -> Result<(), E>,
     ) -> Result<ZoneSnapshot, E> {
-        let mut snapshot = Self::versioned(zone, settings, SharedMap::new(), SharedSet::new(), SharedSet::new());
-        snapshot.insert(zone.domain.clone(), snapshot.soa.clone());
+        let mut snapshot = Self::versioned(zone, settings, OrdMap::new(), SharedSet::new(), SharedSet::new());
+        snapshot.put_soa();
         let mut has_apex_ns = false;
         records(&mut |record| {
             has_apex_ns |= is_apex_ns(&record);
             snapshot.add(&record);
         })?;
         if !has_apex_ns {
-            let origin = absolute_name(&zone.domain).unwrap_or_else(Name::root);
+            let apex = snapshot.nodes.entry(Key::new(&zone.domain)).or_default();
             for target in settings.ns_names.iter().filter_map(|ns| absolute_name(ns)) {
-                snapshot
-                    .insert(zone.domain.clone(), Record::from_rdata(origin.clone(), APEX_TTL, RData::NS(NS(target))));
+                apex.add(NS, APEX_TTL, &rdata_bytes(&RData::NS(rdata::NS(target))).unwrap_or_default());
             }
         }
         snapshot.find_cuts();
@@ -76,11 +74,7 @@ impl ZoneSnapshot {
             return None;
         }
         let mut next = Self::versioned(zone, settings, self.nodes.clone(), self.cuts.clone(), self.dnames.clone());
-        let soa = next.soa.clone();
-        if let Some(apex) = next.nodes.get_mut(&zone.domain).map(Arc::make_mut) {
-            apex.rrsets.retain(|(t, _)| *t != RecordType::SOA);
-            apex.rrsets.insert(0, (RecordType::SOA, vec![soa]));
-        }
+        next.put_soa();
         for record in removed {
             next.remove(record);
         }
@@ -98,11 +92,11 @@ impl ZoneSnapshot {
         for record in changed.filter(|r| matches!(r.data.rtype, Stored::NS | Stored::DNAME)) {
             let owner = crate::domain::name::absolute(&record.data.name, &self.domain);
             let (set, rtype) = match record.data.rtype {
-                Stored::NS => (&mut self.cuts, RecordType::NS),
-                _ => (&mut self.dnames, RecordType::DNAME),
+                Stored::NS => (&mut self.cuts, NS),
+                _ => (&mut self.dnames, DNAME),
             };
-            let present = self.nodes.get(&owner).is_some_and(|node| node.get(rtype).is_some());
-            if present && (rtype == RecordType::DNAME || owner != self.domain) {
+            let present = self.nodes.get(&node::Lookup(&owner)).is_some_and(|node| node.get(rtype).is_some());
+            if present && (rtype == DNAME || owner != self.domain) {
                 set.insert(owner);
             } else {
                 set.remove(&owner);
@@ -110,33 +104,34 @@ impl ZoneSnapshot {
         }
     }
 
-    fn insert(&mut self, owner: String, record: Record) {
-        let node = Arc::make_mut(self.nodes.entry(owner).or_default());
-        match node.rrsets.iter_mut().find(|(t, _)| *t == record.record_type()) {
-            Some((_, set)) => push_tight(set, record),
-            None => push_tight(&mut node.rrsets, (record.record_type(), vec![record])),
-        }
+    /// The zone's SOA as the first record set of the apex.
+    fn put_soa(&mut self) {
+        let wire = rdata_bytes(&self.soa.data).unwrap_or_default();
+        let apex = self.nodes.entry(Key::new(&self.domain)).or_default();
+        apex.replace_first(u16::from(RecordType::SOA), self.soa.ttl, &wire);
     }
 
     /// Adds a stored record, and the empty non-terminals above it (they exist: NODATA, not
     /// NXDOMAIN, and they stop wildcard matching).
     fn add(&mut self, record: &StoredRecord) {
-        let Some(wire) = to_wire(&self.domain, &record.data) else { return };
+        let Some(wire) = crate::domain::record::wire(&record.data) else { return };
         let owner = crate::domain::name::absolute(&record.data.name, &self.domain);
         self.ensure_node(&owner);
-        self.insert(owner, wire);
+        if let Some(node) = self.nodes.get_mut(&node::Lookup(&owner)) {
+            node.add(record.data.rtype.0, record.data.ttl, &wire);
+        }
     }
 
     /// Creates the node of `name` (in this zone) and any missing above it, each counted in
     /// its parent.
     fn ensure_node(&mut self, name: &str) {
-        if self.nodes.contains_key(name) {
+        if self.nodes.contains_key(&node::Lookup(name)) {
             return;
         }
-        self.nodes.insert(name.to_string(), Arc::default());
+        self.nodes.insert(Key::new(name), Node::default());
         if let Some(parent) = self.parent(name) {
             self.ensure_node(parent);
-            if let Some(node) = self.nodes.get_mut(parent).map(Arc::make_mut) {
+            if let Some(node) = self.nodes.get_mut(&node::Lookup(parent)) {
                 node.children += 1;
             }
         }
@@ -150,21 +145,16 @@ impl ZoneSnapshot {
 
     /// Removes a stored record; a name left empty goes too unless names below it remain.
     fn remove(&mut self, record: &StoredRecord) {
-        let Some(wire) = to_wire(&self.domain, &record.data) else { return };
+        let Some(wire) = crate::domain::record::wire(&record.data) else { return };
         let owner = crate::domain::name::absolute(&record.data.name, &self.domain);
-        if let Some(node) = self.nodes.get_mut(&owner).map(Arc::make_mut) {
-            for (_, set) in node.rrsets.iter_mut() {
-                if let Some(at) = set.iter().position(|r| *r == wire) {
-                    set.remove(at);
-                }
-            }
-            node.rrsets.retain(|(_, set)| !set.is_empty());
+        if let Some(node) = self.nodes.get_mut(&node::Lookup(&owner)) {
+            node.remove(record.data.rtype.0, &wire);
         }
-        let mut name = owner;
-        while self.nodes.get(&name).is_some_and(|n| n.rrsets.is_empty() && n.children == 0) {
-            let Some(parent) = self.parent(&name).map(str::to_string) else { break };
-            self.nodes.remove(&name);
-            if let Some(node) = self.nodes.get_mut(&parent).map(Arc::make_mut) {
+        let mut name = owner.as_str();
+        while self.nodes.get(&node::Lookup(name)).is_some_and(|n| n.rrsets.is_empty() && n.children == 0) {
+            let Some(parent) = self.parent(name) else { break };
+            self.nodes.remove(&node::Lookup(name));
+            if let Some(node) = self.nodes.get_mut(&node::Lookup(parent)) {
                 node.children = node.children.saturating_sub(1);
             }
             name = parent;
@@ -172,13 +162,13 @@ impl ZoneSnapshot {
     }
 
     fn find_cuts(&mut self) {
-        let owners = |rtype: RecordType, apex: bool| -> SharedSet<String> {
+        let owners = |rtype: u16, apex: bool| -> SharedSet<String> {
             let domain = &self.domain;
-            let of_type = |(name, node): &(&String, &Arc<Node>)| (apex || *name != domain) && node.get(rtype).is_some();
-            self.nodes.iter().filter(of_type).map(|(n, _)| n.clone()).collect()
+            let of_type = |(name, node): &(&Key, &Node)| (apex || name.as_str() != domain) && node.get(rtype).is_some();
+            self.nodes.iter().filter(of_type).map(|(n, _)| n.as_str().to_string()).collect()
         };
-        self.cuts = owners(RecordType::NS, false);
-        self.dnames = owners(RecordType::DNAME, true);
+        self.cuts = owners(NS, false);
+        self.dnames = owners(DNAME, true);
     }
 }
 
@@ -204,13 +194,4 @@ fn soa_record(zone: &Zone, origin: &Name, settings: &Settings) -> Record {
     let t = zone.soa;
     let soa = SOA::new(mname, rname, zone.serial, t.refresh as i32, t.retry as i32, t.expire as i32, t.minimum);
     Record::from_rdata(origin.clone(), APEX_TTL, RData::SOA(soa))
-}
-
-/// Pushes without a Vec's first growth to four slots while small: most names hold one set of
-/// one or two records, and every spare slot for a hickory `Record` costs 272 bytes.
-fn push_tight<T>(items: &mut Vec<T>, item: T) {
-    if items.len() < 4 {
-        items.reserve_exact(1);
-    }
-    items.push(item);
 }

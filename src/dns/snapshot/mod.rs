@@ -1,32 +1,30 @@
 //! Immutable per-zone snapshots and the authoritative lookup over them (RFC 1034 §4.3.2,
 //! RFC 2308, RFC 4592). A snapshot is built after each commit and swapped in whole, so the
-//! query path reads memory only and never waits on a writer.
+//! query path reads memory only and never waits on a writer. Records are kept compact
+//! (`node`); an answer's records are made from them per query.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
-use imbl::{HashMap as SharedMap, HashSet as SharedSet};
+use imbl::{HashMap as SharedMap, HashSet as SharedSet, OrdMap};
 
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::rdata::CNAME;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
+use super::convert::{absolute_name, from_wire};
+use crate::domain::rdata::{self, RecordType as Type};
+use node::{Key, Node, RRset};
+
+mod build;
+mod node;
+
 /// How far an in-zone CNAME chain is followed.
 const MAX_CHAIN: usize = 8;
 const APEX_TTL: u32 = 3600;
 
-#[derive(Default, Clone)]
-struct Node {
-    rrsets: Vec<(RecordType, Vec<Record>)>,
-    /// Nodes one label below this one: an empty node with none is removed.
-    children: u32,
-}
-
-impl Node {
-    fn get(&self, rtype: RecordType) -> Option<&[Record]> {
-        self.rrsets.iter().find(|(t, _)| *t == rtype).map(|(_, r)| r.as_slice())
-    }
-}
+const NS: u16 = 2;
+const CNAME_CODE: u16 = 5;
+const DNAME: u16 = 39;
 
 pub struct ZoneSnapshot {
     pub id: String,
@@ -37,35 +35,47 @@ pub struct ZoneSnapshot {
     pub allow_transfer: Vec<ipnet::IpNet>,
     /// The SOA as negative answers carry it: TTL = min(SOA TTL, MINIMUM) (RFC 2308 §3).
     negative_soa: Record,
-    /// Every owner name and empty non-terminal, lowercase, without the trailing dot. A
-    /// persistent map: the next version of a zone shares all unchanged nodes with this one.
-    /// Nodes sit behind `Arc`s because the map copies a whole chunk of entries to change
-    /// one: copying pointers, not record sets, keeps a change cheap and the map small.
-    nodes: SharedMap<String, Arc<Node>>,
+    /// Every owner name and empty non-terminal, in canonical order. A persistent B-tree: the
+    /// next version of a zone shares every leaf a change did not touch with this one.
+    nodes: OrdMap<Key, Node>,
     /// Names below the apex that carry NS records: zone cuts.
     cuts: SharedSet<String>,
     /// Names that carry a DNAME: the names below them are rewritten (RFC 6672).
     dnames: SharedSet<String>,
 }
 
-/// What a query gets: the sections of the answer and its flags. Records are borrowed from the
-/// snapshot unless the answer had to change them (the owner name of a wildcard or of a
-/// differently-cased question).
+/// What a query gets: the sections of the answer and its flags.
 #[derive(Default)]
-pub struct Lookup<'a> {
+pub struct Lookup {
     pub rcode: ResponseCode,
     pub authoritative: bool,
-    pub answers: Vec<Cow<'a, Record>>,
-    pub authority: Vec<Cow<'a, Record>>,
-    pub additional: Vec<Cow<'a, Record>>,
+    pub answers: Vec<Record>,
+    pub authority: Vec<Record>,
+    pub additional: Vec<Record>,
 }
 
-mod build;
+/// The records of `set` under `owner`, made for the wire.
+fn records_of<'s>(set: &'s RRset, owner: &'s Name) -> impl Iterator<Item = Record> + 's {
+    set.records().filter_map(move |(ttl, rdata)| from_wire(owner.clone(), set.rtype, ttl, rdata))
+}
+
+/// The owner name of a node, for the records it answers with.
+fn owner_of(key: &str) -> Option<Name> {
+    absolute_name(key)
+}
 
 impl ZoneSnapshot {
+    fn node(&self, name: &str) -> Option<&Node> {
+        self.nodes.get(&node::Lookup(name))
+    }
+
+    fn set(&self, name: &str, rtype: u16) -> Option<&RRset> {
+        self.node(name)?.get(rtype)
+    }
+
     /// Answers `qname` (lowercase, no trailing dot; inside this zone) for `qtype`. `owner` is
     /// the question's name as asked, so answers echo its case.
-    pub fn lookup<'a>(&'a self, qname: &str, owner: &Name, qtype: RecordType) -> Lookup<'a> {
+    pub fn lookup(&self, qname: &str, owner: &Name, qtype: RecordType) -> Lookup {
         if let Some(cut) = self.cut_above(qname, qtype) {
             return self.referral(cut);
         }
@@ -91,31 +101,29 @@ impl ZoneSnapshot {
 
     /// RFC 6672 §3: the DNAME, a CNAME synthesized from it for the name asked, and the answer
     /// at the new name while it stays in this zone. A new name too long is YXDOMAIN.
-    fn substitute<'a>(
-        &'a self,
+    fn substitute(
+        &self,
         dname_owner: &str,
         qname: &str,
         owner: &Name,
         qtype: RecordType,
-        out: &mut Lookup<'a>,
+        out: &mut Lookup,
         depth: usize,
     ) {
-        let Some(dname) = self.nodes.get(dname_owner).and_then(|n| n.get(RecordType::DNAME)).and_then(<[_]>::first)
-        else {
+        let Some((set, (ttl, wire))) = self.set(dname_owner, DNAME).and_then(|s| Some((s, s.first()?))) else {
             return;
         };
-        out.answers.push(Cow::Borrowed(dname));
-        let RData::Unknown { rdata, .. } = &dname.data else { return };
-        let target =
-            crate::domain::rdata::print(crate::domain::record::RecordType::DNAME, rdata.anything.as_slice(), true);
+        let Some(dname_name) = owner_of(dname_owner) else { return };
+        out.answers.extend(records_of(set, &dname_name).take(1));
         let prefix = &qname[..qname.len() - dname_owner.len()];
+        let target = rdata::print(Type::DNAME, wire, true);
         let Some(new) =
             target.ok().and_then(|t| Name::from_ascii(format!("{prefix}{}", t.trim_start_matches('.'))).ok())
         else {
             out.rcode = ResponseCode::YXDomain;
             return;
         };
-        out.answers.push(Cow::Owned(Record::from_rdata(owner.clone(), dname.ttl, RData::CNAME(CNAME(new.clone())))));
+        out.answers.push(Record::from_rdata(owner.clone(), ttl, RData::CNAME(CNAME(new.clone()))));
         self.follow(&new, qtype, out, depth);
     }
 
@@ -132,86 +140,73 @@ impl ZoneSnapshot {
         ancestors.into_iter().find(|name| self.cuts.contains(*name) && !(*name == qname && qtype == RecordType::DS))
     }
 
-    fn referral(&self, cut: &str) -> Lookup<'_> {
-        let ns = self.nodes.get(cut).and_then(|n| n.get(RecordType::NS)).unwrap_or_default();
-        Lookup {
-            rcode: ResponseCode::NoError,
-            authoritative: false,
-            answers: Vec::new(),
-            additional: self.glue(ns),
-            authority: ns.iter().map(Cow::Borrowed).collect(),
+    fn referral(&self, cut: &str) -> Lookup {
+        let mut out = Lookup::default();
+        if let (Some(set), Some(owner)) = (self.set(cut, NS), owner_of(cut)) {
+            out.authority.extend(records_of(set, &owner));
+            out.additional = self.glue(set);
         }
+        out
     }
 
     /// Addresses of in-zone targets (NS glue; MX, SRV, SVCB and HTTPS targets) for the
     /// additional section.
-    fn glue(&self, records: &[Record]) -> Vec<Cow<'_, Record>> {
+    fn glue(&self, set: &RRset) -> Vec<Record> {
         let mut out = Vec::new();
-        for record in records {
-            let key = match &record.data {
-                RData::NS(ns) => ns.0.to_ascii(),
-                RData::MX(mx) => mx.exchange.to_ascii(),
-                RData::SRV(srv) => srv.target.to_ascii(),
-                RData::Unknown { code, rdata } if matches!(*code, RecordType::SVCB | RecordType::HTTPS) => {
-                    let rtype = crate::domain::record::RecordType(u16::from(*code));
-                    let Some(target) =
-                        crate::domain::rdata::targets(rtype, rdata.anything.as_slice()).into_iter().next()
-                    else {
-                        continue;
-                    };
-                    target
-                }
-                _ => continue,
-            };
-            let key = key.trim_end_matches('.').to_ascii_lowercase();
-            if let Some(node) = self.nodes.get(&key) {
-                for rtype in [RecordType::A, RecordType::AAAA] {
-                    out.extend(node.get(rtype).unwrap_or_default().iter().map(Cow::Borrowed));
+        if !matches!(set.rtype, 2 | 15 | 33 | 64 | 65) {
+            return out;
+        }
+        for (_, wire) in set.records() {
+            let Some(target) = rdata::targets(Type(set.rtype), wire).into_iter().next() else { continue };
+            let key = target.trim_end_matches('.').to_ascii_lowercase();
+            let Some((node, owner)) = self.node(&key).zip(owner_of(&key)) else { continue };
+            for rtype in [RecordType::A, RecordType::AAAA] {
+                if let Some(addresses) = node.get(u16::from(rtype)) {
+                    out.extend(records_of(addresses, &owner));
                 }
             }
         }
         out
     }
 
-    fn answer<'a>(&'a self, qname: &str, owner: &Name, qtype: RecordType, out: &mut Lookup<'a>, depth: usize) {
+    fn answer(&self, qname: &str, owner: &Name, qtype: RecordType, out: &mut Lookup, depth: usize) {
         if let Some(dname_owner) = self.dname_above(qname) {
             return self.substitute(dname_owner, qname, owner, qtype, out, depth);
         }
-        let node = match self.nodes.get(qname).map(AsRef::as_ref).or_else(|| self.wildcard_for(qname)) {
-            Some(node) => node,
-            None => {
-                out.rcode = ResponseCode::NXDomain;
-                out.authority.push(Cow::Borrowed(&self.negative_soa));
-                return;
-            }
+        let Some(node) = self.node(qname).or_else(|| self.wildcard_for(qname)) else {
+            out.rcode = ResponseCode::NXDomain;
+            out.authority.push(self.negative_soa.clone());
+            return;
         };
         if qtype != RecordType::CNAME
             && qtype != RecordType::ANY
-            && let Some(cname) = node.get(RecordType::CNAME)
+            && let Some(cname) = node.get(CNAME_CODE)
         {
-            out.answers.extend(renamed(cname, owner));
-            if let Some(RData::CNAME(target)) = cname.first().map(|r| &r.data) {
+            let first = out.answers.len();
+            out.answers.extend(records_of(cname, owner));
+            // The target as written, so the next owner keeps its case.
+            if let Some(RData::CNAME(target)) = out.answers.get(first).map(|r| r.data.clone()) {
                 self.follow(&target.0, qtype, out, depth);
             }
             return;
         }
         let found = if qtype == RecordType::ANY {
             // RFC 8482: one RRset is a complete answer to ANY.
-            node.rrsets.first().map(|(_, set)| set.as_slice())
+            node.rrsets.first()
         } else {
-            node.get(qtype)
+            node.get(u16::from(qtype))
         };
         match found {
             Some(set) => {
-                out.answers.extend(renamed(set, owner));
+                out.answers.extend(records_of(set, owner));
                 out.additional.extend(self.glue(set));
             }
-            None => out.authority.push(Cow::Borrowed(&self.negative_soa)),
+            None => out.authority.push(self.negative_soa.clone()),
         }
     }
 
     /// Continues an answer at a CNAME's target while it stays in this zone's authority.
-    fn follow<'a>(&'a self, target: &Name, qtype: RecordType, out: &mut Lookup<'a>, depth: usize) {
+    fn follow(&self, target: &Name, qtype: RecordType, out: &mut Lookup, depth: usize) {
         let key = target.to_ascii().trim_end_matches('.').to_ascii_lowercase();
         let in_zone = key == self.domain || key.strip_suffix(&self.domain).is_some_and(|r| r.ends_with('.'));
         if depth + 1 >= MAX_CHAIN || !in_zone {
@@ -234,8 +229,8 @@ impl ZoneSnapshot {
             if parent.len() < self.domain.len() {
                 return None;
             }
-            if self.nodes.contains_key(parent) {
-                return self.nodes.get(&format!("*.{parent}")).map(AsRef::as_ref);
+            if self.node(parent).is_some() {
+                return self.node(&format!("*.{parent}"));
             }
             name = parent;
         }
@@ -244,47 +239,22 @@ impl ZoneSnapshot {
 
     /// The apex NS targets being served, without the trailing dot.
     pub fn apex_ns(&self) -> Vec<String> {
-        let set = self.nodes.get(&self.domain).and_then(|n| n.get(RecordType::NS)).unwrap_or_default();
-        set.iter()
-            .filter_map(|r| match &r.data {
-                RData::NS(ns) => Some(ns.0.to_ascii().trim_end_matches('.').to_string()),
-                _ => None,
-            })
-            .collect()
+        let Some(set) = self.set(&self.domain, NS) else { return Vec::new() };
+        let targets = set.records().filter_map(|(_, wire)| rdata::targets(Type::NS, wire).into_iter().next());
+        targets.map(|t| t.trim_end_matches('.').to_string()).collect()
     }
 
-    /// Every record of the zone, SOA first (AXFR adds the closing SOA).
+    /// Every record of the zone in canonical order, SOA first (AXFR adds the closing SOA).
     pub fn all_records(&self) -> Vec<Record> {
         let mut out = vec![self.soa.clone()];
-        let mut names: Vec<&String> = self.nodes.keys().collect();
-        names.sort_by(|a, b| a.len().cmp(&b.len()).then(a.cmp(b)));
-        for name in names {
-            let Some(node) = self.nodes.get(name) else { continue };
-            for (rtype, set) in &node.rrsets {
-                if *rtype != RecordType::SOA {
-                    out.extend(set.iter().cloned());
-                }
+        for (key, node) in &self.nodes {
+            let Some(owner) = owner_of(key.as_str()) else { continue };
+            for set in node.rrsets.iter().filter(|set| set.rtype != u16::from(RecordType::SOA)) {
+                out.extend(records_of(set, &owner));
             }
         }
         out
     }
-}
-
-/// The records with the question's spelling of the owner name: borrowed when it is already
-/// theirs, copied and renamed otherwise (wildcards, other letter case).
-fn renamed<'a, 'o>(set: &'a [Record], owner: &'o Name) -> impl Iterator<Item = Cow<'a, Record>> + 'o
-where
-    'a: 'o,
-{
-    set.iter().map(move |r| {
-        if r.name.eq_case(owner) {
-            Cow::Borrowed(r)
-        } else {
-            let mut r = r.clone();
-            r.name = owner.clone();
-            Cow::Owned(r)
-        }
-    })
 }
 
 /// All served zones, found by the longest matching suffix of a query name. A change to one
