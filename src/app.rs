@@ -76,6 +76,7 @@ pub fn start(core: Core, config: &ServeConfig, listeners: Listeners) -> anyhow::
     let dns = dns::serve(catalog, service.clone(), listeners.dns, config.dns_threads)?;
     tracing::info!(zones, dns = ?dns_addrs, "nameserver is answering");
     let control = listeners.control.map(|l| crate::control::serve(l, service.clone())).transpose()?;
+    resign_periodically(Arc::downgrade(&service))?;
     let shared = crate::http::Shared {
         service: web::Data::from(service.clone()),
         sessions: web::Data::new(crate::http::web::session::Sessions::new(std::time::Duration::from_secs(
@@ -112,6 +113,22 @@ pub fn start(core: Core, config: &ServeConfig, listeners: Listeners) -> anyhow::
     })?;
     let server = receiver.recv().context("the HTTP server failed to start")?;
     Ok(Handle { http_addr, dns_addrs, service, dns, control, server, thread })
+}
+
+/// Keeps signed zones' signatures fresh: every quarter hour, zones with less than a third of
+/// their validity left are signed again. The thread holds the service weakly, so it ends
+/// with the server.
+fn resign_periodically(service: std::sync::Weak<Service>) -> std::io::Result<()> {
+    std::thread::Builder::new().name("nsbox-resign".into()).spawn(move || {
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(900));
+            let Some(service) = service.upgrade() else { return };
+            if let Err(error) = service.resign_due() {
+                tracing::error!(%error, "re-signing zones failed");
+            }
+        }
+    })?;
+    Ok(())
 }
 
 /// Open HTTP connections a worker takes at most: a quarter of the open-file limit in all

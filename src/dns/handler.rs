@@ -109,7 +109,8 @@ impl Handler {
             };
             return transfer::respond(ctx, response, code).await;
         }
-        let lookup = zone.lookup(qname, query.original().name(), qtype);
+        let dnssec_ok = request.edns.as_ref().is_some_and(|e| e.flags().dnssec_ok);
+        let lookup = zone.lookup(qname, query.original().name(), qtype, dnssec_ok);
         *code = lookup.rcode;
         match tsig::check(request, &self.catalog) {
             tsig::Verdict::Unsigned => send_lookup(request, &mut response, lookup, edns.as_ref(), None).await,

@@ -164,6 +164,10 @@ impl Nameserver for Catalog {
         true
     }
 
+    fn signed_until(&self, domain: &str) -> Option<i64> {
+        self.zones.load().get(domain)?.signed_until
+    }
+
     fn remove(&self, domain: &str) {
         self.change_zones(|set| {
             set.remove(domain);

@@ -2,6 +2,7 @@
 //! console, CLI, importer, nameserver) validates through here.
 
 pub mod auth;
+pub mod dnssec;
 pub mod name;
 pub mod rdata;
 pub mod record;

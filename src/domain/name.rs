@@ -83,6 +83,18 @@ pub fn parse_owner(input: &str, zone: &str) -> Result<String, ValidationError> {
     Ok(relative)
 }
 
+/// An absolute name (no trailing dot; `.` or empty is the root) in wire form, lowercase: the
+/// canonical form DNSSEC signs and hashes (RFC 4034 §6.2).
+pub fn wire_lowercase(name: &str) -> Vec<u8> {
+    let mut wire = Vec::with_capacity(name.len() + 2);
+    for label in name.split('.').filter(|l| !l.is_empty()) {
+        wire.push(label.len().min(63) as u8);
+        wire.extend(label.bytes().take(63).map(|b| b.to_ascii_lowercase()));
+    }
+    wire.push(0);
+    wire
+}
+
 /// The absolute name (no trailing dot) of a relative owner name.
 pub fn absolute(relative: &str, zone: &str) -> String {
     if relative == "@" { zone.to_string() } else { format!("{relative}.{zone}") }

@@ -41,6 +41,10 @@ pub struct Zone {
     /// The zone's group in the catalog zone (RFC 9432 §4.4.2), for secondaries' settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_group: Option<String>,
+    /// DNSSEC keys and settings; None for an unsigned zone. Stored apart from the zone and
+    /// never serialized with it, so no audit entry or view of a zone carries a private key.
+    #[serde(skip)]
+    pub dnssec: Option<super::dnssec::Dnssec>,
 }
 
 impl Zone {
@@ -59,6 +63,7 @@ impl Zone {
             allow_transfer: Vec::new(),
             notify: Vec::new(),
             catalog_group: None,
+            dnssec: None,
         }
     }
 }

@@ -12,7 +12,7 @@ use actix_web::middleware::{ErrorHandlers, NormalizePath, from_fn};
 use actix_web::web::{delete, get, patch, post, put, resource};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web as aweb};
 
-use api::{admin, pdns, pocket, vps, zonefile};
+use api::{admin, dnssec, pdns, pocket, vps, zonefile};
 
 /// Largest request body accepted (a bulk request of 1000 records fits comfortably).
 pub const MAX_BODY: usize = 1 << 20;
@@ -39,6 +39,12 @@ pub fn routes(cfg: &mut aweb::ServiceConfig) {
                 resource("/dns-zones/{uuid}/records")
                     .route(get().to(vps::zone_records))
                     .route(post().to(vps::create_record)),
+            )
+            .service(
+                resource("/dns-zones/{uuid}/dnssec")
+                    .route(get().to(dnssec::status))
+                    .route(post().to(dnssec::enable))
+                    .route(delete().to(dnssec::disable)),
             )
             .service(resource("/dns-zones/{uuid}/export").route(get().to(zonefile::export_zone)))
             .service(

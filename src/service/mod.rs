@@ -4,6 +4,7 @@
 
 mod accounts;
 mod catalog_zone;
+mod dnssec;
 mod guard;
 mod history;
 pub mod nameserver;
@@ -27,6 +28,7 @@ use crate::metrics::Metrics;
 use crate::store::{AuditEntry, Author, JournalEntry, Read, Store, StoreError, Txn};
 
 pub use accounts::{NewToken, UserChange};
+pub use dnssec::RESIGN_BEFORE;
 pub use quota::Quotas;
 pub use ratelimit::{Bucket, Limits, RateLimiter, RateStatus};
 pub use records::{BulkError, RecordChange};

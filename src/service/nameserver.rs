@@ -26,6 +26,9 @@ pub trait Nameserver: Send + Sync {
     /// Serves a zone's next version by applying one committed change to the version being
     /// served; false when that is not possible (then `publish` the whole zone).
     fn apply(&self, zone: &Zone, from_serial: u32, removed: &[Record], added: &[Record]) -> bool;
+    /// When the first signature of the zone being served expires (Unix seconds); None when
+    /// it is not served signed.
+    fn signed_until(&self, domain: &str) -> Option<i64>;
     /// Stops serving a zone.
     fn remove(&self, domain: &str);
     /// Tells the secondaries of `zone` of its current serial again.

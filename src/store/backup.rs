@@ -67,6 +67,7 @@ fn copy_snapshot(source: &ReadTransaction, out: &Path) -> Result<(), StoreError>
     copy(source, &txn, JOURNAL)?;
     copy(source, &txn, AUDIT)?;
     copy(source, &txn, TSIG_KEYS)?;
+    copy(source, &txn, DNSSEC)?;
     txn.commit()?;
     file::sync_parent(out).map_err(|e| StoreError::Io(out.to_path_buf(), e))
 }

@@ -10,8 +10,15 @@ use crate::domain::record::Record;
 type Migration = fn(&WriteTransaction) -> Result<(), StoreError>;
 
 /// Index i holds the migration to schema version i + 1.
-const MIGRATIONS: &[Migration] =
-    &[create_tables, add_tsig_keys, key_records_by_name, drop_record_keys, name_the_admin_scope, compact_records];
+const MIGRATIONS: &[Migration] = &[
+    create_tables,
+    add_tsig_keys,
+    key_records_by_name,
+    drop_record_keys,
+    name_the_admin_scope,
+    compact_records,
+    add_dnssec_keys,
+];
 
 pub const LATEST: u32 = MIGRATIONS.len() as u32;
 
@@ -120,6 +127,12 @@ fn create_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     let mut meta = txn.open_table(META)?;
     meta.insert("server_id", crate::domain::new_id("srv_").as_str())?;
     meta.insert("created_at", crate::domain::now().to_string().as_str())?;
+    Ok(())
+}
+
+/// Version 7: zones' DNSSEC keys, apart from the zones (nothing that shows a zone shows them).
+fn add_dnssec_keys(txn: &WriteTransaction) -> Result<(), StoreError> {
+    txn.open_table(DNSSEC)?;
     Ok(())
 }
 

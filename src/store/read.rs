@@ -32,7 +32,14 @@ pub trait Read {
     fn raw_audit(&self, before_seq: u64, limit: usize) -> Result<Vec<Vec<u8>>, StoreError>;
 
     fn zone(&self, id: &str) -> Result<Option<Zone>, StoreError> {
-        self.raw_get(ZONES, id)?.map(|b| decode(&b)).transpose()
+        self.raw_get(ZONES, id)?.map(|b| self.with_dnssec(decode(&b)?)).transpose()
+    }
+
+    /// The zone with its DNSSEC keys, which are kept apart.
+    #[doc(hidden)]
+    fn with_dnssec(&self, mut zone: Zone) -> Result<Zone, StoreError> {
+        zone.dnssec = self.raw_get(DNSSEC, &zone.id)?.map(|b| decode(&b)).transpose()?;
+        Ok(zone)
     }
 
     fn zone_by_domain(&self, domain: &str) -> Result<Option<Zone>, StoreError> {
@@ -43,7 +50,7 @@ pub trait Read {
     }
 
     fn zones(&self) -> Result<Vec<Zone>, StoreError> {
-        self.raw_all(ZONES)?.iter().map(|b| decode(b)).collect()
+        self.raw_all(ZONES)?.iter().map(|b| self.with_dnssec(decode(b)?)).collect()
     }
 
     /// The zone's records in creation order.

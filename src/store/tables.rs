@@ -28,3 +28,5 @@ pub const TSIG_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("tsig_k
 /// sequence number → AuditEntry: every change that is not a zone's records (zones, users,
 /// tokens, keys).
 pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
+/// zone id → Dnssec: the zone's signing settings and keys (private keys never leave the file).
+pub const DNSSEC: TableDefinition<&str, &[u8]> = TableDefinition::new("dnssec");

@@ -45,7 +45,14 @@ impl Txn<'_> {
     /// Replaces a stored zone. A zone's domain never changes, so its index entry stays: every
     /// table a commit touches costs the flush pages.
     pub fn put_zone(&mut self, zone: &Zone) -> Result<(), StoreError> {
-        self.inner.open_table(ZONES)?.insert(zone.id.as_str(), encode(zone).as_slice())?;
+        let keys = zone.dnssec.as_ref().map(encode);
+        let shown = Zone { dnssec: None, ..zone.clone() };
+        self.inner.open_table(ZONES)?.insert(zone.id.as_str(), encode(&shown).as_slice())?;
+        let mut dnssec = self.inner.open_table(DNSSEC)?;
+        match keys {
+            Some(keys) => dnssec.insert(zone.id.as_str(), keys.as_slice())?,
+            None => dnssec.remove(zone.id.as_str())?,
+        };
         Ok(())
     }
 
@@ -55,6 +62,7 @@ impl Txn<'_> {
             self.delete_record(&record)?;
         }
         self.inner.open_table(ZONES)?.remove(zone.id.as_str())?;
+        self.inner.open_table(DNSSEC)?.remove(zone.id.as_str())?;
         self.inner.open_table(ZONE_DOMAINS)?.remove(zone.domain.as_str())?;
         let mut journal = self.inner.open_table(JOURNAL)?;
         journal.retain_in((zone.id.as_str(), 0)..=(zone.id.as_str(), u32::MAX), |_, _| false)?;

@@ -11,6 +11,7 @@ mod catalog;
 mod cli;
 mod dig;
 mod dns;
+mod dnssec;
 mod durability;
 mod dyndns;
 mod metrics;

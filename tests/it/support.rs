@@ -101,6 +101,11 @@ impl Server {
         Self::open(ServeConfig::default(), data, dir, Some(String::new()), vec![LOOPBACK])
     }
 
+    /// The running server's service, for what no API shows (the audit's stored form).
+    pub fn service(&self) -> &std::sync::Arc<nsbox::service::Service> {
+        &self.handle.as_ref().expect("the server runs").service
+    }
+
     /// Stops the server and hands over its data file (and the folder that keeps it).
     pub fn stop(mut self) -> (PathBuf, std::sync::Arc<tempfile::TempDir>) {
         if let Some(handle) = self.handle.take() {

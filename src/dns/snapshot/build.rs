@@ -33,6 +33,7 @@ impl ZoneSnapshot {
             nodes,
             cuts,
             dnames,
+            signed_until: None,
         }
     }
 
@@ -57,6 +58,13 @@ impl ZoneSnapshot {
             }
         }
         snapshot.find_cuts();
+        if let Some(dnssec) = &zone.dnssec {
+            match snapshot.sign(dnssec, crate::domain::now()) {
+                Ok(expiry) => snapshot.signed_until = Some(expiry),
+                // The zone is served unsigned rather than not at all; the log says why.
+                Err(error) => tracing::error!(zone = %zone.domain, %error, "the zone could not be signed"),
+            }
+        }
         Ok(snapshot)
     }
 
@@ -70,7 +78,8 @@ impl ZoneSnapshot {
         added: &[StoredRecord],
         settings: &Settings,
     ) -> Option<ZoneSnapshot> {
-        if removed.iter().chain(added).any(is_apex_ns) {
+        // A signed zone is signed again whole (its NSEC chain and signatures move with it).
+        if zone.dnssec.is_some() || removed.iter().chain(added).any(is_apex_ns) {
             return None;
         }
         let mut next = Self::versioned(zone, settings, self.nodes.clone(), self.cuts.clone(), self.dnames.clone());

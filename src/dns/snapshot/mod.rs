@@ -14,9 +14,12 @@ use hickory_proto::rr::{Name, RData, Record, RecordType};
 use super::convert::{absolute_name, from_wire};
 use crate::domain::rdata::{self, RecordType as Type};
 use node::{Key, Node, RRset};
+use secure::Section;
 
 mod build;
 mod node;
+mod secure;
+mod sign;
 
 /// How far an in-zone CNAME chain is followed.
 const MAX_CHAIN: usize = 8;
@@ -42,6 +45,8 @@ pub struct ZoneSnapshot {
     cuts: SharedSet<String>,
     /// Names that carry a DNAME: the names below them are rewritten (RFC 6672).
     dnames: SharedSet<String>,
+    /// For a signed zone, when its first signature expires (Unix seconds).
+    pub signed_until: Option<i64>,
 }
 
 /// What a query gets: the sections of the answer and its flags.
@@ -49,6 +54,8 @@ pub struct ZoneSnapshot {
 pub struct Lookup {
     pub rcode: ResponseCode,
     pub authoritative: bool,
+    /// The answer carries signatures and denial proofs: the client set DO, the zone is signed.
+    dnssec: bool,
     pub answers: Vec<Record>,
     pub authority: Vec<Record>,
     pub additional: Vec<Record>,
@@ -75,11 +82,14 @@ impl ZoneSnapshot {
 
     /// Answers `qname` (lowercase, no trailing dot; inside this zone) for `qtype`. `owner` is
     /// the question's name as asked, so answers echo its case.
-    pub fn lookup(&self, qname: &str, owner: &Name, qtype: RecordType) -> Lookup {
+    /// `dnssec_ok`: the query's DO bit.
+    pub fn lookup(&self, qname: &str, owner: &Name, qtype: RecordType, dnssec_ok: bool) -> Lookup {
+        let mut out = Lookup { dnssec: dnssec_ok && self.signed_until.is_some(), ..Lookup::default() };
         if let Some(cut) = self.cut_above(qname, qtype) {
-            return self.referral(cut);
+            self.referral(cut, &mut out);
+            return out;
         }
-        let mut out = Lookup { authoritative: true, ..Lookup::default() };
+        out.authoritative = true;
         self.answer(qname, owner, qtype, &mut out, 0);
         out
     }
@@ -110,11 +120,10 @@ impl ZoneSnapshot {
         out: &mut Lookup,
         depth: usize,
     ) {
-        let Some((set, (ttl, wire))) = self.set(dname_owner, DNAME).and_then(|s| Some((s, s.first()?))) else {
-            return;
-        };
+        let Some(node) = self.node(dname_owner) else { return };
+        let Some((set, (ttl, wire))) = node.get(DNAME).and_then(|s| Some((s, s.first()?))) else { return };
         let Some(dname_name) = owner_of(dname_owner) else { return };
-        out.answers.extend(records_of(set, &dname_name).take(1));
+        self.push_set(Section::Answer, node, set, &dname_name, out);
         let prefix = &qname[..qname.len() - dname_owner.len()];
         let target = rdata::print(Type::DNAME, wire, true);
         let Some(new) =
@@ -140,13 +149,19 @@ impl ZoneSnapshot {
         ancestors.into_iter().find(|name| self.cuts.contains(*name) && !(*name == qname && qtype == RecordType::DS))
     }
 
-    fn referral(&self, cut: &str) -> Lookup {
-        let mut out = Lookup::default();
-        if let (Some(set), Some(owner)) = (self.set(cut, NS), owner_of(cut)) {
+    /// The NS of a zone cut, their glue, and when signed the DS or the proof there is none.
+    fn referral(&self, cut: &str, out: &mut Lookup) {
+        let (Some(node), Some(owner)) = (self.node(cut), owner_of(cut)) else { return };
+        if let Some(set) = node.get(NS) {
             out.authority.extend(records_of(set, &owner));
-            out.additional = self.glue(set);
+            out.additional.extend(self.glue(set));
         }
-        out
+        if out.dnssec {
+            match node.get(sign::DS) {
+                Some(ds) => self.push_set(Section::Authority, node, ds, &owner, out),
+                None => self.push_nsec(cut, node, out),
+            }
+        }
     }
 
     /// Addresses of in-zone targets (NS glue; MX, SRV, SVCB and HTTPS targets) for the
@@ -173,17 +188,30 @@ impl ZoneSnapshot {
         if let Some(dname_owner) = self.dname_above(qname) {
             return self.substitute(dname_owner, qname, owner, qtype, out, depth);
         }
-        let Some(node) = self.node(qname).or_else(|| self.wildcard_for(qname)) else {
-            out.rcode = ResponseCode::NXDomain;
-            out.authority.push(self.negative_soa.clone());
-            return;
+        let (node, wildcard) = match self.node(qname) {
+            Some(node) => (node, None),
+            None => match self.wildcard_for(qname) {
+                Some((name, node)) => (node, Some(name)),
+                None => {
+                    out.rcode = ResponseCode::NXDomain;
+                    self.push_negative_soa(out);
+                    if out.dnssec {
+                        self.deny_name(qname, out);
+                    }
+                    return;
+                }
+            },
         };
+        if wildcard.is_some() && out.dnssec {
+            // RFC 4035 §3.1.3.3: a wildcard's answer proves the name itself does not exist.
+            self.push_covering_nsec(qname, out);
+        }
         if qtype != RecordType::CNAME
             && qtype != RecordType::ANY
             && let Some(cname) = node.get(CNAME_CODE)
         {
             let first = out.answers.len();
-            out.answers.extend(records_of(cname, owner));
+            self.push_set(Section::Answer, node, cname, owner, out);
             // The target as written, so the next owner keeps its case.
             if let Some(RData::CNAME(target)) = out.answers.get(first).map(|r| r.data.clone()) {
                 self.follow(&target.0, qtype, out, depth);
@@ -198,10 +226,15 @@ impl ZoneSnapshot {
         };
         match found {
             Some(set) => {
-                out.answers.extend(records_of(set, owner));
+                self.push_set(Section::Answer, node, set, owner, out);
                 out.additional.extend(self.glue(set));
             }
-            None => out.authority.push(self.negative_soa.clone()),
+            None => {
+                self.push_negative_soa(out);
+                if out.dnssec {
+                    self.deny_type(wildcard.as_deref().unwrap_or(qname), node, out);
+                }
+            }
         }
     }
 
@@ -214,23 +247,27 @@ impl ZoneSnapshot {
         }
         // Into a delegation: the referral joins the answer, as Knot gives it.
         if let Some(cut) = self.cut_above(&key, qtype) {
-            let referral = self.referral(cut);
-            out.authority.extend(referral.authority);
-            out.additional.extend(referral.additional);
-            return;
+            return self.referral(cut, out);
         }
         self.answer(&key, target, qtype, out, depth + 1);
     }
 
     /// RFC 4592: the wildcard at the closest encloser, if the name does not exist.
-    fn wildcard_for(&self, qname: &str) -> Option<&Node> {
+    fn wildcard_for(&self, qname: &str) -> Option<(String, &Node)> {
+        let wildcard = format!("*.{}", self.closest_encloser(qname)?);
+        let node = self.node(&wildcard)?;
+        Some((wildcard, node))
+    }
+
+    /// The longest existing ancestor of a name that does not exist.
+    fn closest_encloser<'n>(&self, qname: &'n str) -> Option<&'n str> {
         let mut name = qname;
         while let Some((_, parent)) = name.split_once('.') {
             if parent.len() < self.domain.len() {
                 return None;
             }
             if self.node(parent).is_some() {
-                return self.node(&format!("*.{parent}"));
+                return Some(parent);
             }
             name = parent;
         }

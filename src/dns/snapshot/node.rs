@@ -73,6 +73,19 @@ pub struct RRset {
 }
 
 impl RRset {
+    /// A set of these records (TTL, RDATA); empty data for none.
+    pub fn new<'r>(rtype: u16, records: impl IntoIterator<Item = (u32, &'r [u8])>) -> RRset {
+        let mut data = Vec::new();
+        for (ttl, rdata) in records {
+            push_record(&mut data, ttl, rdata);
+        }
+        RRset { rtype, data: data.into() }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
     pub fn records(&self) -> impl Iterator<Item = (u32, &[u8])> {
         let mut rest = &self.data[..];
         std::iter::from_fn(move || {
@@ -146,6 +159,15 @@ impl Node {
             .iter()
             .filter_map(|set| if set.rtype == rtype { set.without(rdata) } else { Some(set.clone()) });
         self.rrsets = sets.collect();
+    }
+
+    /// Puts `set` in place of the set of its type; an empty set removes it.
+    pub fn put(&mut self, set: RRset) {
+        let mut sets: Vec<RRset> = self.rrsets.iter().filter(|s| s.rtype != set.rtype).cloned().collect();
+        if !set.is_empty() {
+            sets.push(set);
+        }
+        self.rrsets = sets.into();
     }
 
     /// Puts `rdata` as the only record of its type, first in the node (the SOA).

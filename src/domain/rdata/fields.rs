@@ -179,7 +179,7 @@ pub fn name_wire(name: &str) -> Result<Vec<u8>, String> {
 }
 
 /// A type bitmap (RFC 4034 §4.1.2) of these codes.
-fn bitmap(codes: &[u16]) -> Vec<u8> {
+pub fn bitmap(codes: &[u16]) -> Vec<u8> {
     let mut codes = codes.to_vec();
     codes.sort_unstable();
     codes.dedup();
@@ -348,6 +348,24 @@ fn read_bitmap(mut wire: &[u8]) -> Result<Vec<u16>, String> {
         wire = &rest[usize::from(*len)..];
     }
     Ok(codes)
+}
+
+/// The wire data with the letters of its names lowercase (DNSSEC's canonical form).
+pub fn lowercase_names(fields: &[Field], wire: &[u8]) -> Vec<u8> {
+    let mut out = wire.to_vec();
+    let mut r = Reader::new(wire);
+    for field in fields {
+        let start = r.at;
+        let read =
+            if *field == Field::Name { r.name().map(drop) } else { print_field(*field, &mut r, false).map(drop) };
+        if read.is_err() {
+            break;
+        }
+        if *field == Field::Name {
+            out[start..r.at].make_ascii_lowercase();
+        }
+    }
+    out
 }
 
 /// The names in wire data, for additional-section processing.

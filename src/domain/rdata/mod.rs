@@ -185,6 +185,22 @@ fn generic(tokens: &[text::Token]) -> Result<Vec<u8>, String> {
     Ok(wire)
 }
 
+/// RDATA in DNSSEC's canonical form (RFC 4034 §6.2, as RFC 6840 §5.1 narrows it): the names
+/// of the older types lowercase, everything else as it is.
+pub fn canonical(rtype: RecordType, wire: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    // NS MD MF CNAME SOA MB MG MR PTR MINFO MX RP AFSDB RT PX NAPTR KX SRV DNAME
+    const LOWERCASED: [u16; 19] = [2, 3, 4, 5, 6, 7, 8, 9, 12, 14, 15, 17, 18, 21, 26, 35, 36, 33, 39];
+    match rtype.descriptor() {
+        Some(d) if LOWERCASED.contains(&rtype.0) => fields::lowercase_names(d.fields, wire).into(),
+        _ => wire.into(),
+    }
+}
+
+/// A type bitmap (NSEC, NSEC3, CSYNC) of these types.
+pub fn type_bitmap(codes: &[u16]) -> Vec<u8> {
+    fields::bitmap(codes)
+}
+
 /// The names a record's data points at, for additional-section processing.
 pub fn targets(rtype: RecordType, wire: &[u8]) -> Vec<String> {
     rtype.descriptor().map(|d| fields::names_in(d.fields, wire)).unwrap_or_default()

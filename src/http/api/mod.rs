@@ -2,6 +2,7 @@
 //! render. One error type renders every failure as `{"detail", "error_code", "field"}`.
 
 pub mod admin;
+pub mod dnssec;
 pub mod openapi;
 pub mod pdns;
 pub mod pocket;

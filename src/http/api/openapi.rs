@@ -5,7 +5,7 @@ use actix_web::HttpResponse;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use super::{admin, pdns, pocket, vps, zonefile};
+use super::{admin, dnssec, pdns, pocket, vps, zonefile};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -16,7 +16,7 @@ use super::{admin, pdns, pocket, vps, zonefile};
     ),
     paths(
         vps::list_zones, vps::create_zone, vps::get_zone, vps::update_zone, vps::delete_zone,
-        vps::zone_records, vps::create_record, zonefile::export_zone, zonefile::import_zone,
+        vps::zone_records, vps::create_record, dnssec::status, dnssec::enable, dnssec::disable, zonefile::export_zone, zonefile::import_zone,
         vps::list_records, vps::get_record, vps::put_record, vps::patch_record, vps::delete_record,
         pocket::list_domains, pocket::get_domain, pocket::list_records, pocket::create_record,
         pocket::bulk, pocket::apply_template, pocket::update_record, pocket::delete_record,
@@ -32,6 +32,7 @@ use super::{admin, pdns, pocket, vps, zonefile};
     tags(
         (name = "VPS.org zones and records", description = "The dialect of VPS.org's zones API (seed 003): zones by `uuid`, records with `record_type` and `value`, default TTL 3600, plain JSON lists with optional `?page=&page_size=`, BIND zone files in and out. Its console words: STENDIN = GET, KOZ = POST, JÊBIRIN = DELETE."),
         (name = "PocketDNS records", description = "The dialect of PocketDNS's records API (seed 000): records under `/domains/{domain_id}/dns` with `type` and `content`, default TTL 300, bulk creation and templates. A body of the wrong shape is a 422 `unprocessable_entity`."),
+        (name = "DNSSEC", description = "Signing a zone online: `POST …/dnssec` signs it (one CSK, ECDSA P-256 or Ed25519, NSEC), `GET` shows the keys and the DS to give the registrar, `DELETE` goes insecure safely: CDS/CDNSKEY delete records first, unsigned with `?force=true` once the parent's DS is gone. Tokens need `dns:update` to change it, `dns:read` to see it."),
         (name = "Admin", description = "nsbox's own API: the caller, users, API tokens, TSIG keys and backups."),
         (name = "DynDNS2", description = "The protocol of dyndns.org, for home routers, ddclient and inadyn: `GET /nic/update?hostname=home.example.com&myip=192.0.2.7` with HTTP basic auth (your user name, and an API token as the password). Answers are plain text, one line per name."),
         (name = "PowerDNS", description = "The subset of the PowerDNS Authoritative HTTP API that external-dns, cert-manager, lego, octoDNS, Terraform, dnscontrol and certbot use, over the same zones, tokens and scopes: authenticate with `X-API-Key: <an nsbox token>`; the server is `localhost`; zones are named by their domain with its trailing dot; records change as RRsets; errors are `{\"error\": …}`. `GET /api` lists the API versions."),

@@ -1,0 +1,249 @@
+//! DNSSEC keys of a zone: which algorithm and denial, the keys, their DNSKEY and DS forms, and
+//! signing bytes with them (ring). Private keys live only in the zone as stored; nothing here
+//! prints or serializes them except into the data file.
+
+use base64::Engine;
+use ring::rand::SystemRandom;
+use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair};
+use serde::{Deserialize, Serialize};
+
+use super::{Timestamp, ValidationError};
+
+/// A DNSKEY algorithm nsbox signs with (RFC 8624's recommended two).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Algorithm {
+    /// 13
+    Ecdsap256sha256,
+    /// 15
+    Ed25519,
+}
+
+impl Algorithm {
+    pub fn number(self) -> u8 {
+        match self {
+            Algorithm::Ecdsap256sha256 => 13,
+            Algorithm::Ed25519 => 15,
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Algorithm, ValidationError> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "ecdsap256sha256" | "13" => Ok(Algorithm::Ecdsap256sha256),
+            "ed25519" | "15" => Ok(Algorithm::Ed25519),
+            other => Err(ValidationError::new(
+                "algorithm",
+                format!("'{other}' is not a signing algorithm: ecdsap256sha256 or ed25519"),
+            )),
+        }
+    }
+}
+
+/// How the zone proves a name or type does not exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Denial {
+    Nsec,
+    Nsec3,
+}
+
+impl Denial {
+    pub fn parse(text: &str) -> Result<Denial, ValidationError> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "nsec" => Ok(Denial::Nsec),
+            "nsec3" => Ok(Denial::Nsec3),
+            other => Err(ValidationError::new("denial", format!("'{other}' is not a denial method: nsec or nsec3"))),
+        }
+    }
+}
+
+/// Where a zone is on its way in or out of DNSSEC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// Signed; CDS/CDNSKEY of the key are published for the parent.
+    Signed,
+    /// Still signed, with CDS/CDNSKEY "delete" published (RFC 8078 §4) until the operator
+    /// confirms the parent's DS is gone.
+    Unsigning,
+}
+
+/// A private key in PKCS#8. Its Debug form hides it, so no log shows it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrivateKey(#[serde(with = "base64_bytes")] Vec<u8>);
+
+impl std::fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PrivateKey(hidden)")
+    }
+}
+
+/// One signing key: a CSK (flags 257) signs every record set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigningKey {
+    pub algorithm: Algorithm,
+    pub flags: u16,
+    /// The public key as DNSKEY carries it.
+    #[serde(with = "base64_bytes")]
+    pub public: Vec<u8>,
+    pub private: PrivateKey,
+    pub created_at: Timestamp,
+}
+
+/// A zone's DNSSEC settings and keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dnssec {
+    pub algorithm: Algorithm,
+    pub denial: Denial,
+    pub phase: Phase,
+    pub keys: Vec<SigningKey>,
+}
+
+impl SigningKey {
+    /// A new CSK of `algorithm`.
+    pub fn generate(algorithm: Algorithm, now: Timestamp) -> Result<SigningKey, String> {
+        let rng = SystemRandom::new();
+        let failed = |_| "the system random number generator failed".to_string();
+        let (private, public) = match algorithm {
+            Algorithm::Ecdsap256sha256 => {
+                let pkcs8 =
+                    EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng).map_err(failed)?;
+                let pair = EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+                    .map_err(|_| "a new key could not be read".to_string())?;
+                // DNSKEY holds the point without its leading 0x04 (RFC 6605 §4).
+                (pkcs8.as_ref().to_vec(), pair.public_key().as_ref()[1..].to_vec())
+            }
+            Algorithm::Ed25519 => {
+                let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).map_err(failed)?;
+                let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref())
+                    .map_err(|_| "a new key could not be read".to_string())?;
+                (pkcs8.as_ref().to_vec(), pair.public_key().as_ref().to_vec())
+            }
+        };
+        Ok(SigningKey { algorithm, flags: 257, public, private: PrivateKey(private), created_at: now })
+    }
+
+    /// The DNSKEY RDATA: flags, protocol 3, algorithm, public key.
+    pub fn dnskey_rdata(&self) -> Vec<u8> {
+        let mut rdata = Vec::with_capacity(4 + self.public.len());
+        rdata.extend_from_slice(&self.flags.to_be_bytes());
+        rdata.push(3);
+        rdata.push(self.algorithm.number());
+        rdata.extend_from_slice(&self.public);
+        rdata
+    }
+
+    /// The key tag (RFC 4034 Appendix B).
+    pub fn tag(&self) -> u16 {
+        key_tag(&self.dnskey_rdata())
+    }
+
+    /// The DS RDATA with SHA-256 (digest type 2) for the zone `domain`.
+    pub fn ds_rdata(&self, domain: &str) -> Vec<u8> {
+        let mut data = super::name::wire_lowercase(domain);
+        data.extend_from_slice(&self.dnskey_rdata());
+        let digest = ring::digest::digest(&ring::digest::SHA256, &data);
+        let mut rdata = Vec::with_capacity(36);
+        rdata.extend_from_slice(&self.tag().to_be_bytes());
+        rdata.push(self.algorithm.number());
+        rdata.push(2);
+        rdata.extend_from_slice(digest.as_ref());
+        rdata
+    }
+
+    /// The DS as the registrar takes it: `<key tag> <algorithm> 2 <SHA-256 hex>`.
+    pub fn ds_text(&self, domain: &str) -> String {
+        let digest: String = self.ds_rdata(domain)[4..].iter().map(|b| format!("{b:02X}")).collect();
+        format!("{} {} 2 {digest}", self.tag(), self.algorithm.number())
+    }
+
+    /// The DNSKEY in presentation form (without owner, class and type).
+    pub fn dnskey_text(&self) -> String {
+        let key = base64::engine::general_purpose::STANDARD.encode(&self.public);
+        format!("{} 3 {} {key}", self.flags, self.algorithm.number())
+    }
+
+    /// A signer for many signatures, made once.
+    pub fn signer(&self) -> Result<Signer, String> {
+        let unreadable = |_| "a stored DNSSEC key could not be read".to_string();
+        Ok(match self.algorithm {
+            Algorithm::Ecdsap256sha256 => Signer::Ecdsa(
+                EcdsaKeyPair::from_pkcs8(
+                    &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                    &self.private.0,
+                    &SystemRandom::new(),
+                )
+                .map_err(unreadable)?,
+                SystemRandom::new(),
+            ),
+            Algorithm::Ed25519 => Signer::Ed25519(Ed25519KeyPair::from_pkcs8(&self.private.0).map_err(unreadable)?),
+        })
+    }
+}
+
+/// The key tag of a DNSKEY's RDATA (RFC 4034 Appendix B).
+pub fn key_tag(dnskey_rdata: &[u8]) -> u16 {
+    let mut sum: u32 = 0;
+    for (i, byte) in dnskey_rdata.iter().enumerate() {
+        sum += if i % 2 == 0 { u32::from(*byte) << 8 } else { u32::from(*byte) };
+    }
+    sum += (sum >> 16) & 0xffff;
+    (sum & 0xffff) as u16
+}
+
+pub enum Signer {
+    Ecdsa(EcdsaKeyPair, SystemRandom),
+    Ed25519(Ed25519KeyPair),
+}
+
+impl Signer {
+    /// The signature of `message`, as RRSIG carries it.
+    pub fn sign(&self, message: &[u8]) -> Option<Vec<u8>> {
+        match self {
+            Signer::Ecdsa(pair, rng) => pair.sign(rng, message).ok().map(|s| s.as_ref().to_vec()),
+            Signer::Ed25519(pair) => Some(pair.sign(message).as_ref().to_vec()),
+        }
+    }
+}
+
+mod base64_bytes {
+    use base64::Engine;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_tag_follows_rfc_4034() {
+        // RFC 4034 §5.4's example key of dskey.example.com: tag 60485.
+        let key = base64::engine::general_purpose::STANDARD
+            .decode(concat!(
+                "AQOeiiR0GOMYkDshWoSKz9XzfwJr1AYtsmx3TGkJaNXVbfi/2pHm822aJ5iI9BMzNXxeYCmZDRD99WYwYqUSdjMmmAphXdvxegXd/",
+                "M5+X7OrzKBaMbCVdFLUUh6DhweJBjEVv5f2wwjM9XzcnOf+EPbtG9DMBmADjFDc2w/rljwvFw=="
+            ))
+            .expect("base64");
+        let rdata = [&[1, 0, 3, 5][..], &key].concat();
+        assert_eq!(key_tag(&rdata), 60485);
+    }
+
+    #[test]
+    fn a_generated_key_signs_and_shows_no_secret() {
+        for algorithm in [Algorithm::Ecdsap256sha256, Algorithm::Ed25519] {
+            let key = SigningKey::generate(algorithm, 0).expect("key");
+            assert!(key.signer().expect("signer").sign(b"data").is_some_and(|s| s.len() == 64));
+            assert!(!format!("{key:?}").contains(&format!("{:?}", key.private.0)));
+            assert_eq!(key.ds_text("example.com").split(' ').count(), 4);
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! `/api/v1/dns-zones/{uuid}/dnssec`: a zone's signing, on and off, and what to give the
+//! registrar. Never a private key: only DNSKEY, DS and key tags leave the server.
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::{ApiResult, Dialect, Errors, blocking, parse_json};
+use crate::domain::dnssec::{Algorithm, Denial, Phase};
+use crate::domain::iso8601;
+use crate::domain::zone::Zone;
+use crate::http::auth::Caller;
+use crate::service::Service;
+
+/// A zone's DNSSEC state; `{"enabled": false}` for an unsigned zone.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DnssecView {
+    enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "ecdsap256sha256")]
+    algorithm: Option<Algorithm>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "nsec")]
+    denial: Option<Denial>,
+    /// `signed`, or `unsigning` while CDS/CDNSKEY delete records ask the parent to drop its DS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    state: Option<Phase>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    keys: Vec<KeyView>,
+    /// The DS records for the parent zone: `<key tag> <algorithm> 2 <SHA-256 hex>`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    ds: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cds_published: Option<bool>,
+    /// When the zone is next signed again at the latest (ISO 8601).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_signing: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct KeyView {
+    key_tag: u16,
+    flags: u16,
+    algorithm: u8,
+    /// The DNSKEY RDATA in presentation form.
+    dnskey: String,
+    state: &'static str,
+    created_at: String,
+}
+
+pub fn view(zone: &Zone, signed_until: Option<i64>) -> DnssecView {
+    let Some(dnssec) = &zone.dnssec else {
+        let off = DnssecView {
+            enabled: false,
+            algorithm: None,
+            denial: None,
+            state: None,
+            keys: Vec::new(),
+            ds: Vec::new(),
+            cds_published: None,
+            next_signing: None,
+        };
+        return off;
+    };
+    let keys = dnssec.keys.iter().map(|k| KeyView {
+        key_tag: k.tag(),
+        flags: k.flags,
+        algorithm: k.algorithm.number(),
+        dnskey: k.dnskey_text(),
+        state: "active",
+        created_at: iso8601(k.created_at),
+    });
+    DnssecView {
+        enabled: true,
+        algorithm: Some(dnssec.algorithm),
+        denial: Some(dnssec.denial),
+        state: Some(dnssec.phase),
+        keys: keys.collect(),
+        ds: dnssec.keys.iter().map(|k| k.ds_text(&zone.domain)).collect(),
+        cds_published: Some(true),
+        next_signing: signed_until.map(|t| iso8601(t - crate::service::RESIGN_BEFORE)),
+    }
+}
+
+/// How to sign; both optional.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[schema(example = json!({"algorithm": "ed25519", "denial": "nsec"}))]
+#[serde(deny_unknown_fields)]
+pub struct SigningRequest {
+    /// `ecdsap256sha256` (default) or `ed25519`.
+    algorithm: Option<String>,
+    /// `nsec` (default) or `nsec3`.
+    denial: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DisableQuery {
+    /// Stop signing now, without waiting for the parent's DS to go.
+    #[serde(default)]
+    force: bool,
+}
+
+fn respond(svc: &Service, zone: &Zone, created: bool) -> HttpResponse {
+    let body = view(zone, svc.nameserver().signed_until(&zone.domain));
+    if created { HttpResponse::Created().json(body) } else { HttpResponse::Ok().json(body) }
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/dns-zones/{uuid}/dnssec", tag = "DNSSEC", operation_id = "dnssec_status",
+    summary = "A zone's DNSSEC state, keys and DS", params(super::vps::ZonePath),
+    responses((status = 200, description = "The state", body = DnssecView), Errors)
+)]
+pub async fn status(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
+    let svc = svc.into_inner();
+    let zone = blocking({
+        let svc = svc.clone();
+        move || svc.dnssec(&caller, &path)
+    })
+    .await?;
+    Ok(respond(&svc, &zone, false))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/dns-zones/{uuid}/dnssec", tag = "DNSSEC", operation_id = "dnssec_enable",
+    summary = "Sign a zone", params(super::vps::ZonePath), request_body = SigningRequest,
+    responses((status = 201, description = "Signed now", body = DnssecView), (status = 200, description = "Signed already", body = DnssecView), Errors)
+)]
+pub async fn enable(svc: web::Data<Service>, caller: Caller, path: web::Path<String>, body: web::Bytes) -> ApiResult {
+    let request: SigningRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        SigningRequest::default()
+    } else {
+        parse_json(&body, Dialect::Vps)?
+    };
+    let algorithm = Algorithm::parse(request.algorithm.as_deref().unwrap_or("ecdsap256sha256"))?;
+    let denial = Denial::parse(request.denial.as_deref().unwrap_or("nsec"))?;
+    let svc = svc.into_inner();
+    let (zone, created) = blocking({
+        let svc = svc.clone();
+        move || svc.enable_dnssec(&caller, &path, algorithm, denial)
+    })
+    .await?;
+    Ok(respond(&svc, &zone, created))
+}
+
+#[utoipa::path(
+    delete, path = "/api/v1/dns-zones/{uuid}/dnssec", tag = "DNSSEC", operation_id = "dnssec_disable",
+    summary = "Go insecure: CDS/CDNSKEY delete first, unsigned with ?force=true",
+    params(super::vps::ZonePath, DisableQuery),
+    responses((status = 200, description = "The state after", body = DnssecView), Errors)
+)]
+pub async fn disable(
+    svc: web::Data<Service>,
+    caller: Caller,
+    path: web::Path<String>,
+    query: web::Query<DisableQuery>,
+) -> ApiResult {
+    let svc = svc.into_inner();
+    let zone = blocking({
+        let svc = svc.clone();
+        move || svc.disable_dnssec(&caller, &path, query.force)
+    })
+    .await?;
+    Ok(respond(&svc, &zone, false))
+}

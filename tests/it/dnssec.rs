@@ -1,0 +1,192 @@
+//! DNSSEC: zones signed online, judged by the validators Debian ships — BIND's `delv` (with the
+//! DS the API gives as its only trust anchor) and `dnssec-verify`, and `ldns-verify-zone` — on
+//! answers and on zone transfers, before and after changes through the API.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::json;
+
+use crate::dig::dig;
+use crate::support::Server;
+
+const RECORDS: &[(&str, &str, &str)] = &[
+    ("www", "A", "192.0.2.1"),
+    ("*.wild", "A", "192.0.2.2"),
+    ("alias", "CNAME", "www.signed.test"),
+    ("a.b.ent", "TXT", "deep"),
+    ("insecure", "NS", "ns.insecure.signed.test"),
+    ("ns.insecure", "A", "192.0.2.53"),
+    ("secure", "NS", "ns.secure.signed.test"),
+    ("ns.secure", "A", "192.0.2.54"),
+    ("secure", "DS", "12345 13 2 3490A6806D47F17A34C29E2CE80E8A999FFBE4BE3490A6806D47F17A34C29E2C"),
+    ("@", "MX", "10 www.signed.test"),
+];
+
+/// Each answer kind the issue names, as (question, whether it has data).
+const QUESTIONS: &[(&str, &str, bool)] = &[
+    ("www.signed.test", "A", true),
+    ("x.wild.signed.test", "A", true),
+    ("alias.signed.test", "A", true),
+    ("signed.test", "DNSKEY", true),
+    ("signed.test", "MX", true),
+    ("secure.signed.test", "DS", true),
+    ("nope.signed.test", "A", false),
+    ("www.signed.test", "TXT", false),
+    ("b.ent.signed.test", "A", false),
+    ("x.wild.signed.test", "TXT", false),
+    ("insecure.signed.test", "DS", false),
+];
+
+fn signed_zone(s: &Server, token: &str, body: serde_json::Value) -> String {
+    let zone = s.zone(token, "signed.test");
+    s.send("PATCH", &format!("/api/v1/dns-zones/{zone}/"), token, json!({"allow_transfer": ["127.0.0.1"]}));
+    for (name, rtype, value) in RECORDS {
+        let r = s.post(
+            &format!("/api/v1/dns-zones/{zone}/records"),
+            token,
+            json!({"name": name, "record_type": rtype, "value": value}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let signed = s.post(&format!("/api/v1/dns-zones/{zone}/dnssec"), token, body);
+    assert_eq!(signed.status, 201, "{}", signed.text);
+    assert_eq!(signed.body["enabled"], true, "{}", signed.text);
+    let again = s.post(&format!("/api/v1/dns-zones/{zone}/dnssec"), token, json!({}));
+    assert_eq!(again.status, 200, "signing a signed zone again changes nothing: {}", again.text);
+    zone
+}
+
+/// The DS from the API as a trust anchor file for delv.
+fn anchor(s: &Server, token: &str, zone: &str, dir: &Path) -> std::path::PathBuf {
+    let state = s.get(&format!("/api/v1/dns-zones/{zone}/dnssec"), token);
+    assert!(!state.text.to_lowercase().contains("private"), "{}", state.text);
+    let ds = state.body["ds"][0].as_str().expect("a DS").to_string();
+    let fields: Vec<&str> = ds.split(' ').collect();
+    assert_eq!(fields.len(), 4, "{ds}");
+    let path = dir.join("anchor.conf");
+    let text = format!(
+        "trust-anchors {{ signed.test. static-ds {} {} {} \"{}\"; }};\n",
+        fields[0], fields[1], fields[2], fields[3]
+    );
+    std::fs::write(&path, text).expect("write the anchor");
+    path
+}
+
+/// What delv says of one question: it must be "fully validated", positive or negative.
+fn delv(s: &Server, anchor: &Path, name: &str, rtype: &str, positive: bool) {
+    let out = Command::new("delv")
+        .arg("-a")
+        .arg(anchor)
+        .args(["+root=signed.test", &format!("@{}", s.dns.ip()), "-p", &s.dns.port().to_string(), name, rtype])
+        .output()
+        .expect("delv is installed (bash .ci/run installs bind9-dnsutils)");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let verdict = if positive { "; fully validated" } else { "; negative response, fully validated" };
+    assert!(text.lines().any(|l| l == verdict), "{name} {rtype}: {text}");
+}
+
+/// An AXFR of the zone passes dnssec-verify and ldns-verify-zone.
+fn verify_transfer(s: &Server, dir: &Path) {
+    let axfr = dig(s.dns, &["+onesoa", "signed.test", "AXFR"]);
+    let lines: Vec<&str> = axfr.raw.lines().filter(|l| !l.starts_with(';') && !l.trim().is_empty()).collect();
+    assert!(lines.iter().any(|l| l.contains("RRSIG")), "{}", axfr.raw);
+    let file = dir.join("signed.test.zone");
+    std::fs::write(&file, lines.join("\n") + "\n").expect("write the transfer");
+    // -z: one key signs everything (a CSK), so its SEP flag says nothing of which sets it signs.
+    let bind =
+        Command::new("dnssec-verify").args(["-z", "-o", "signed.test"]).arg(&file).output().expect("dnssec-verify");
+    assert!(bind.status.success(), "dnssec-verify: {}", String::from_utf8_lossy(&bind.stderr));
+    let ldns = Command::new("ldns-verify-zone").arg(&file).output().expect("ldns-verify-zone (ldnsutils)");
+    assert!(
+        ldns.status.success(),
+        "ldns-verify-zone: {}{}",
+        String::from_utf8_lossy(&ldns.stdout),
+        String::from_utf8_lossy(&ldns.stderr)
+    );
+}
+
+fn validates_throughout(algorithm: &str) {
+    let s = Server::start();
+    let token = s.admin_token.clone();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let zone = signed_zone(&s, &token, json!({"algorithm": algorithm}));
+    let anchor = anchor(&s, &token, &zone, dir.path());
+    for (name, rtype, positive) in QUESTIONS {
+        delv(&s, &anchor, name, rtype, *positive);
+    }
+    verify_transfer(&s, dir.path());
+
+    // Changes through the API are signed before it answers.
+    let added = s.post(
+        &format!("/api/v1/dns-zones/{zone}/records"),
+        &token,
+        json!({"name": "new", "record_type": "AAAA", "value": "2001:db8::1"}),
+    );
+    assert_eq!(added.status, 201, "{}", added.text);
+    delv(&s, &anchor, "new.signed.test", "AAAA", true);
+    let www = s.get(&format!("/api/v1/dns-zones/{zone}/records"), &token);
+    let www_id = www.body.as_array().and_then(|r| r.iter().find(|r| r["name"] == "www")).map(|r| r["uuid"].clone());
+    let www_id = www_id.and_then(|id| id.as_str().map(String::from)).expect("the www record");
+    let deleted = s.delete(&format!("/api/v1/dns-records/{www_id}"), &token);
+    assert_eq!(deleted.status, 204, "{}", deleted.text);
+    delv(&s, &anchor, "www.signed.test", "A", false);
+    delv(&s, &anchor, "alias.signed.test", "A", true);
+    verify_transfer(&s, dir.path());
+}
+
+#[test]
+fn an_ecdsa_signed_zone_validates_before_and_after_changes() {
+    validates_throughout("ecdsap256sha256");
+}
+
+#[test]
+fn an_ed25519_signed_zone_validates_before_and_after_changes() {
+    validates_throughout("ed25519");
+}
+
+#[test]
+fn signatures_go_only_to_clients_that_ask_and_going_insecure_is_safe() {
+    let s = Server::start();
+    let token = s.admin_token.clone();
+    let zone = signed_zone(&s, &token, json!({}));
+    let plain = dig(s.dns, &["www.signed.test", "A"]);
+    assert_eq!(plain.data("A"), ["192.0.2.1"]);
+    assert!(plain.answer.iter().all(|r| r.2 != "RRSIG"), "no DO, no RRSIG: {}", plain.raw);
+    let secure = dig(s.dns, &["+dnssec", "www.signed.test", "A"]);
+    assert!(secure.answer.iter().any(|r| r.2 == "RRSIG"), "{}", secure.raw);
+    assert!(secure.raw.contains("flags: do"), "the DO bit is echoed: {}", secure.raw);
+    let cds = dig(s.dns, &["signed.test", "CDS"]);
+    assert_eq!(cds.answer.len(), 1, "CDS of the key for the parent: {}", cds.raw);
+
+    // Another user does not learn the zone exists.
+    let other = s.user_token("mallory", &[], &[]);
+    s.get(&format!("/api/v1/dns-zones/{zone}/dnssec"), &other).error(404, "not_found");
+    let stolen = s.post(&format!("/api/v1/dns-zones/{zone}/dnssec"), &other, json!({}));
+    stolen.error(404, "not_found");
+    s.post(&format!("/api/v1/dns-zones/{zone}/dnssec"), &token, json!({"algorithm": "rsa"}))
+        .error(400, "validation_error");
+
+    // Going insecure: first the CDS/CDNSKEY "delete" records (RFC 8078), still signed.
+    let leaving = s.delete(&format!("/api/v1/dns-zones/{zone}/dnssec"), &token);
+    assert_eq!(leaving.body["state"], "unsigning", "{}", leaving.text);
+    assert_eq!(dig(s.dns, &["signed.test", "CDS"]).data("CDS"), ["0 0 0 00"]);
+    assert_eq!(dig(s.dns, &["signed.test", "CDNSKEY"]).data("CDNSKEY"), ["0 3 0 AA=="]);
+    assert_eq!(dig(s.dns, &["signed.test", "DNSKEY"]).answer.len(), 1, "still signed");
+    // Then, when the operator says the DS is gone, unsigned.
+    let gone = s.delete(&format!("/api/v1/dns-zones/{zone}/dnssec?force=true"), &token);
+    assert_eq!(gone.body, json!({"enabled": false}), "{}", gone.text);
+    let unsigned = dig(s.dns, &["+dnssec", "signed.test", "DNSKEY"]);
+    assert!(unsigned.answer.is_empty() && unsigned.status == "NOERROR", "{}", unsigned.raw);
+
+    // No audit entry holds a private key.
+    let history = s.service().history(&admin_actor(&s), Some(&zone), 100).expect("history");
+    let text = serde_json::to_string(&history.iter().map(|e| (&e.action, &e.before, &e.after)).collect::<Vec<_>>())
+        .expect("json");
+    assert!(text.contains("zone.dnssec") && !text.contains("private"), "{text}");
+}
+
+fn admin_actor(s: &Server) -> nsbox::service::Actor {
+    let admin = s.service().find_user("admin").expect("admin");
+    nsbox::service::Actor::user(&admin, "test")
+}
