@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::dig::dig;
 use crate::support::Server;
-use crate::transfer::{Named, free_port, named_conf, wait_for};
+use crate::transfer::{Named, free_port, loopback, named_conf, secondary, wait_for};
 
 const CATALOG: &str = "catalog.nsbox.invalid";
 
@@ -75,47 +75,6 @@ zone:
     )
 }
 
-fn loopback(port: u16) -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], port))
-}
-
-/// `program` (named or knotd) as a secondary of `primary` with the configuration `config`
-/// writes, once it answers. A port another test took meanwhile means another try on
-/// another port; both secondaries also poll every two seconds, so one moved off the port
-/// nsbox sends NOTIFY to still follows.
-fn secondary(
-    program: &str,
-    args: &[&str],
-    mut port: u16,
-    primary: SocketAddr,
-    config: fn(&Path, u16, SocketAddr) -> String,
-) -> (Named, SocketAddr, tempfile::TempDir) {
-    for _ in 0..3 {
-        let dir = tempfile::tempdir().unwrap();
-        let conf = dir.path().join("server.conf");
-        std::fs::write(&conf, config(dir.path(), port, primary)).unwrap();
-        let child = Command::new(program)
-            .args(args)
-            .arg(&conf)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{program} (bash .ci/run installs bind9 and knot): {e}"));
-        let server = Named(child);
-        let addr = loopback(port);
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while std::time::Instant::now() < deadline {
-            // Any answer will do: Knot refuses queries for a catalog it interprets.
-            if !dig(addr, &[CATALOG, "SOA"]).status.is_empty() {
-                return (server, addr, dir);
-            }
-            std::thread::sleep(std::time::Duration::from_millis(200));
-        }
-        port = free_port();
-    }
-    panic!("{program} did not start");
-}
-
 /// The A data a secondary serves for `name` with authority, or nothing.
 fn served(server: SocketAddr, name: &str) -> Vec<String> {
     let answer = dig(server, &[name, "A"]);
@@ -151,8 +110,9 @@ fn bind_and_knot_secondaries_follow_the_catalog() {
     assert!(text.contains(&format!("{first}.zones.{CATALOG}.")), "members are named by their zone's id:\n{text}");
     assert!(text.contains("\"2\""), "version 2:\n{text}");
 
-    let (_named, bind_addr, _bind_dir) = secondary("named", &["-g", "-n", "1", "-c"], bind_port, s.dns, bind_config);
-    let (_knot, knot_addr, _knot_dir) = secondary("knotd", &["-c"], knot_port, s.dns, knot_config);
+    let (_named, bind_addr, _bind_dir) =
+        secondary("named", &["-g", "-n", "1", "-c"], bind_port, s.dns, bind_config, CATALOG);
+    let (_knot, knot_addr, _knot_dir) = secondary("knotd", &["-c"], knot_port, s.dns, knot_config, CATALOG);
     let secondaries = [("BIND", bind_addr), ("Knot", knot_addr)];
     for (who, addr) in secondaries {
         wait_for(&format!("{who} to serve the first zone"), || served(addr, "www.first.example") == ["192.0.2.1"]);

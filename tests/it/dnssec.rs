@@ -2,6 +2,7 @@
 //! DS the API gives as its only trust anchor) and `dnssec-verify`, and `ldns-verify-zone` — on
 //! answers and on zone transfers, before and after changes through the API.
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
 
@@ -9,6 +10,7 @@ use serde_json::json;
 
 use crate::dig::dig;
 use crate::support::Server;
+use crate::transfer::{free_port, named_conf, secondary, wait_for};
 
 const RECORDS: &[(&str, &str, &str)] = &[
     ("www", "A", "192.0.2.1"),
@@ -74,11 +76,11 @@ fn anchor(s: &Server, token: &str, zone: &str, dir: &Path) -> std::path::PathBuf
 }
 
 /// What delv says of one question: it must be "fully validated", positive or negative.
-fn delv(s: &Server, anchor: &Path, name: &str, rtype: &str, positive: bool) {
+fn delv(server: SocketAddr, anchor: &Path, name: &str, rtype: &str, positive: bool) {
     let out = Command::new("delv")
         .arg("-a")
         .arg(anchor)
-        .args(["+root=signed.test", &format!("@{}", s.dns.ip()), "-p", &s.dns.port().to_string(), name, rtype])
+        .args(["+root=signed.test", &format!("@{}", server.ip()), "-p", &server.port().to_string(), name, rtype])
         .output()
         .expect("delv is installed (bash .ci/run installs bind9-dnsutils)");
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
@@ -113,7 +115,7 @@ fn validates_throughout(algorithm: &str) {
     let zone = signed_zone(&s, &token, json!({"algorithm": algorithm}));
     let anchor = anchor(&s, &token, &zone, dir.path());
     for (name, rtype, positive) in QUESTIONS {
-        delv(&s, &anchor, name, rtype, *positive);
+        delv(s.dns, &anchor, name, rtype, *positive);
     }
     verify_transfer(&s, dir.path());
 
@@ -124,14 +126,14 @@ fn validates_throughout(algorithm: &str) {
         json!({"name": "new", "record_type": "AAAA", "value": "2001:db8::1"}),
     );
     assert_eq!(added.status, 201, "{}", added.text);
-    delv(&s, &anchor, "new.signed.test", "AAAA", true);
+    delv(s.dns, &anchor, "new.signed.test", "AAAA", true);
     let www = s.get(&format!("/api/v1/dns-zones/{zone}/records"), &token);
     let www_id = www.body.as_array().and_then(|r| r.iter().find(|r| r["name"] == "www")).map(|r| r["uuid"].clone());
     let www_id = www_id.and_then(|id| id.as_str().map(String::from)).expect("the www record");
     let deleted = s.delete(&format!("/api/v1/dns-records/{www_id}"), &token);
     assert_eq!(deleted.status, 204, "{}", deleted.text);
-    delv(&s, &anchor, "www.signed.test", "A", false);
-    delv(&s, &anchor, "alias.signed.test", "A", true);
+    delv(s.dns, &anchor, "www.signed.test", "A", false);
+    delv(s.dns, &anchor, "alias.signed.test", "A", true);
     verify_transfer(&s, dir.path());
 }
 
@@ -189,4 +191,33 @@ fn signatures_go_only_to_clients_that_ask_and_going_insecure_is_safe() {
 fn admin_actor(s: &Server) -> nsbox::service::Actor {
     let admin = s.service().find_user("admin").expect("admin");
     nsbox::service::Actor::user(&admin, "test")
+}
+
+/// A BIND secondary of the signed zone: it takes the zone as nsbox sends it.
+fn bind_secondary(dir: &Path, port: u16, primary: SocketAddr) -> String {
+    let zone = format!(
+        "zone \"signed.test\" {{\n    type secondary;\n    primaries {{ {} port {}; }};\n    file \"{}/signed.test.db\";\n}};\n",
+        primary.ip(),
+        primary.port(),
+        dir.display()
+    );
+    named_conf(dir, port, "", &zone)
+}
+
+#[test]
+fn a_bind_secondary_serves_the_signed_zone_and_delv_validates_it() {
+    let s = Server::start();
+    let token = s.admin_token.clone();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let zone = signed_zone(&s, &token, json!({}));
+    let anchor = anchor(&s, &token, &zone, dir.path());
+    let (_named, bind, _bind_dir) =
+        secondary("named", &["-g", "-n", "1", "-c"], free_port(), s.dns, bind_secondary, "signed.test");
+    wait_for("BIND to load the signed zone", || {
+        let answer = dig(bind, &["+dnssec", "www.signed.test", "A"]);
+        answer.aa() && answer.answer.iter().any(|r| r.2 == "RRSIG")
+    });
+    for (name, rtype, positive) in QUESTIONS {
+        delv(bind, &anchor, name, rtype, *positive);
+    }
 }

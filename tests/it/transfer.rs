@@ -2,6 +2,7 @@
 //! real BIND secondary kept in step by NOTIFY + IXFR.
 
 use std::net::{SocketAddr, UdpSocket};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -169,6 +170,48 @@ controls {{ }};
 {rest}"#,
         dir = dir.display(),
     )
+}
+
+pub fn loopback(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+/// `program` (named or knotd) as a secondary of `primary` with the configuration `config`
+/// writes, once it answers. A port another test took meanwhile means another try on
+/// another port; both secondaries also poll every two seconds, so one moved off the port
+/// nsbox sends NOTIFY to still follows.
+pub fn secondary(
+    program: &str,
+    args: &[&str],
+    mut port: u16,
+    primary: SocketAddr,
+    config: fn(&Path, u16, SocketAddr) -> String,
+    probe: &str,
+) -> (Named, SocketAddr, tempfile::TempDir) {
+    for _ in 0..3 {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("server.conf");
+        std::fs::write(&conf, config(dir.path(), port, primary)).unwrap();
+        let child = Command::new(program)
+            .args(args)
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{program} (bash .ci/run installs bind9 and knot): {e}"));
+        let server = Named(child);
+        let addr = loopback(port);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::time::Instant::now() < deadline {
+            // Any answer will do: Knot refuses queries for a catalog it interprets.
+            if !dig(addr, &[probe, "SOA"]).status.is_empty() {
+                return (server, addr, dir);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        port = free_port();
+    }
+    panic!("{program} did not start");
 }
 
 pub struct Named(pub Child);
