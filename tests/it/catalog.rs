@@ -4,13 +4,13 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::json;
 
 use crate::dig::dig;
 use crate::support::Server;
-use crate::transfer::{Named, free_port, loopback, named_conf, secondary, wait_for};
+use crate::transfer::{free_port, loopback, named_conf, secondary, wait_for};
 
 const CATALOG: &str = "catalog.nsbox.invalid";
 
