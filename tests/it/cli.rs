@@ -158,3 +158,25 @@ fn healthcheck_probes_http_and_dns() {
     ]));
     assert!(!ok && err.contains("not answering"), "{err}");
 }
+
+#[test]
+fn dnssec_is_turned_on_and_off_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("cli.redb");
+    assert!(run(nsbox(&data).args(["user", "add", "ops"])).0);
+    assert!(run(nsbox(&data).args(["zone", "create", "cli.test", "--user", "ops"])).0);
+    let (ok, out, err) = run(nsbox(&data).args(["zone", "dnssec", "enable", "cli.test", "--algorithm", "ed25519"]));
+    assert!(ok && out.contains("signed, ed25519, nsec") && out.contains("cli.test. DS "), "{out}{err}");
+    let (ok, out, _) = run(nsbox(&data).args(["zone", "dnssec", "status", "cli.test"]));
+    assert!(ok && out.contains("257 3 15 "), "{out}");
+    let (ok, _, err) = run(nsbox(&data).args(["zone", "dnssec", "enable", "cli.test", "--algorithm", "rsa"]));
+    assert!(!ok && err.contains("not a signing algorithm"), "{err}");
+
+    // The server it serves the file with signs the zone with that key.
+    let s = Server::open_existing(data.clone());
+    let dnskey = crate::dig::dig(s.dns, &["cli.test", "DNSKEY"]);
+    assert!(dnskey.data("DNSKEY").iter().any(|k| k.starts_with("257 3 15 ")), "{}", dnskey.raw);
+    drop(s.stop());
+    let (ok, out, _) = run(nsbox(&data).args(["zone", "dnssec", "disable", "cli.test", "--force"]));
+    assert!(ok && out.contains("cli.test: unsigned"), "{out}");
+}
