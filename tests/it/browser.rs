@@ -224,6 +224,22 @@ fn a_person_manages_dns_in_chromium() {
         assert!(b.text(".notice.good").await.contains("Template applied: 8 records added"));
         b.check("template-applied").await;
 
+        // Sign the zone: the DS to give the registrar is the API's, the key is on the wire.
+        b.click("#dnssec-algorithm option[value='ed25519']").await;
+        b.submit("#dnssec form button").await;
+        assert!(b.text(".notice.good").await.contains("The zone is signed"), "{}", b.body().await);
+        b.check("dnssec-signed").await;
+        let zone_id = zone_url.trim_start_matches("/zones/");
+        let api = s.get(&format!("/api/v1/dns-zones/{zone_id}/dnssec"), &s.admin_token);
+        assert_eq!(b.text("#dnssec code.ds").await, api.body["ds"][0].as_str().unwrap_or_default());
+        let dnskey = dig(s.dns, &["browser.example", "DNSKEY"]);
+        assert!(dnskey.data("DNSKEY").iter().any(|k| k.starts_with("257 3 15 ")), "{}", dnskey.raw);
+        // The safe way out first: the parent is asked to drop its DS; still signed.
+        assert!(b.text("#dnssec p.warning").await.contains("Remove the DS record at your registrar"));
+        b.submit("#dnssec form[action$='disable'] button").await;
+        assert_eq!(dig(s.dns, &["browser.example", "CDS"]).data("CDS"), ["0 0 0 00"]);
+        b.check("dnssec-unsigning").await;
+
         // A token: shown once, works against the API, then revoked and refused.
         b.goto("/account/developers").await;
         b.fill("#f-name", "browser test").await;

@@ -8,6 +8,7 @@ mod records;
 mod reference;
 pub mod session;
 mod views;
+mod zone_dnssec;
 mod zone_settings;
 mod zone_templates;
 mod zonefile;
@@ -56,6 +57,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/zones/{id}/records/bulk", post().to(records::bulk))
         .route("/zones/{id}/template", post().to(zone_templates::template))
         .route("/zones/{id}/settings", post().to(zone_settings::settings))
+        .route("/zones/{id}/dnssec/{action}", post().to(zone_dnssec::change))
         .route("/zones/{id}/export", get().to(zonefile::export))
         .service(
             web::resource("/zones/{id}/import")
