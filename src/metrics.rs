@@ -79,6 +79,15 @@ pub struct Metrics {
     pub rate_limited: AtomicU64,
     /// UDP queries answered from the packet cache.
     pub packet_cache_hits: AtomicU64,
+    pub signatures_made: AtomicU64,
+    /// Per signed zone: its earliest signature expiry, and when signing it last failed.
+    signed_zones: Mutex<std::collections::BTreeMap<String, Signing>>,
+}
+
+#[derive(Default)]
+struct Signing {
+    expires: Option<i64>,
+    failed_at: Option<i64>,
 }
 
 impl Default for Metrics {
@@ -93,6 +102,8 @@ impl Default for Metrics {
             transfers: [AtomicU64::new(0), AtomicU64::new(0)],
             rate_limited: AtomicU64::new(0),
             packet_cache_hits: AtomicU64::new(0),
+            signatures_made: AtomicU64::new(0),
+            signed_zones: Mutex::default(),
         }
     }
 }
@@ -126,6 +137,49 @@ impl Metrics {
     }
 
     /// The whole exposition; `zones` and `records` are gauges read at scrape time.
+    /// A zone was signed (`Ok`: its earliest expiry and the signatures made) or failed to be;
+    /// `None`: it is not signed (any more).
+    pub fn zone_signed(&self, zone: &str, outcome: Option<Result<(i64, u64), ()>>, now: i64) {
+        let mut zones = self.signed_zones.lock().unwrap_or_else(|p| p.into_inner());
+        match outcome {
+            None => {
+                zones.remove(zone);
+            }
+            Some(Ok((expires, made))) => {
+                self.signatures_made.fetch_add(made, Relaxed);
+                zones.entry(zone.to_string()).or_default().expires = Some(expires);
+            }
+            Some(Err(())) => zones.entry(zone.to_string()).or_default().failed_at = Some(now),
+        }
+    }
+
+    fn render_signing(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "# HELP nsbox_dnssec_signatures_total RRSIGs made.\n# TYPE nsbox_dnssec_signatures_total counter\nnsbox_dnssec_signatures_total {}",
+            self.signatures_made.load(Relaxed)
+        );
+        let zones = self.signed_zones.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = writeln!(
+            out,
+            "# HELP nsbox_dnssec_signature_expiry_seconds The earliest RRSIG expiry of a signed zone (Unix time).\n# TYPE nsbox_dnssec_signature_expiry_seconds gauge"
+        );
+        for (zone, state) in zones.iter() {
+            if let Some(expires) = state.expires {
+                let _ = writeln!(out, "nsbox_dnssec_signature_expiry_seconds{{zone=\"{zone}\"}} {expires}");
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP nsbox_dnssec_last_signing_error_seconds When signing a zone last failed (Unix time).\n# TYPE nsbox_dnssec_last_signing_error_seconds gauge"
+        );
+        for (zone, state) in zones.iter() {
+            if let Some(at) = state.failed_at {
+                let _ = writeln!(out, "nsbox_dnssec_last_signing_error_seconds{{zone=\"{zone}\"}} {at}");
+            }
+        }
+    }
+
     pub fn render(&self, zones: usize, records: u64) -> String {
         let mut out = String::with_capacity(8192);
         let _ = writeln!(
@@ -195,6 +249,7 @@ impl Metrics {
             "UDP queries answered with a copy of the answer to the same question.",
             self.packet_cache_hits.load(Relaxed),
         );
+        self.render_signing(&mut out);
         out
     }
 }

@@ -135,6 +135,8 @@ impl Catalog {
 impl Nameserver for Catalog {
     fn publish(&self, zone: &Zone, records: RecordSource) -> Result<(), StoreError> {
         let snapshot = Arc::new(ZoneSnapshot::build(zone, &self.settings, records)?);
+        let outcome = snapshot.signing.as_ref().map(|s| s.as_ref().map(|made| *made).map_err(|_| ()));
+        self.metrics.zone_signed(&zone.domain, outcome, crate::domain::now());
         let newer = self.change_zones(|set| {
             let served = set.get(&zone.domain).filter(|z| z.id == zone.id);
             let newer = served.is_none_or(|z| serial_newer(zone.serial, z.serial));
@@ -169,6 +171,7 @@ impl Nameserver for Catalog {
     }
 
     fn remove(&self, domain: &str) {
+        self.metrics.zone_signed(domain, None, 0);
         self.change_zones(|set| {
             set.remove(domain);
             true

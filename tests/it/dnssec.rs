@@ -160,6 +160,11 @@ fn signatures_go_only_to_clients_that_ask_and_going_insecure_is_safe() {
     assert!(secure.raw.contains("flags: do"), "the DO bit is echoed: {}", secure.raw);
     let cds = dig(s.dns, &["signed.test", "CDS"]);
     assert_eq!(cds.answer.len(), 1, "CDS of the key for the parent: {}", cds.raw);
+    let metrics = s.request("GET", "/metrics", None, None).text;
+    let expiry = metric(&metrics, "nsbox_dnssec_signature_expiry_seconds{zone=\"signed.test\"}");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("time").as_secs() as f64;
+    assert!(expiry > now + 12.0 * 86_400.0 && expiry < now + 15.0 * 86_400.0, "{metrics}");
+    assert!(metric(&metrics, "nsbox_dnssec_signatures_total") >= 20.0, "{metrics}");
 
     // Another user does not learn the zone exists.
     let other = s.user_token("mallory", &[], &[]);
@@ -180,6 +185,7 @@ fn signatures_go_only_to_clients_that_ask_and_going_insecure_is_safe() {
     assert_eq!(gone.body, json!({"enabled": false}), "{}", gone.text);
     let unsigned = dig(s.dns, &["+dnssec", "signed.test", "DNSKEY"]);
     assert!(unsigned.answer.is_empty() && unsigned.status == "NOERROR", "{}", unsigned.raw);
+    assert!(!s.request("GET", "/metrics", None, None).text.contains("zone=\"signed.test\""));
 
     // No audit entry holds a private key.
     let history = s.service().history(&admin_actor(&s), Some(&zone), 100).expect("history");
@@ -220,4 +226,10 @@ fn a_bind_secondary_serves_the_signed_zone_and_delv_validates_it() {
     for (name, rtype, positive) in QUESTIONS {
         delv(bind, &anchor, name, rtype, *positive);
     }
+}
+
+/// A metric's value in Prometheus text.
+fn metric(text: &str, series: &str) -> f64 {
+    let line = text.lines().find(|l| l.starts_with(series)).unwrap_or_else(|| panic!("{series} in {text}"));
+    line.rsplit(' ').next().and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{line}"))
 }

@@ -34,6 +34,7 @@ impl ZoneSnapshot {
             cuts,
             dnames,
             signed_until: None,
+            signing: None,
         }
     }
 
@@ -59,10 +60,12 @@ impl ZoneSnapshot {
         }
         snapshot.find_cuts();
         if let Some(dnssec) = &zone.dnssec {
-            match snapshot.sign(dnssec, crate::domain::now()) {
-                Ok(expiry) => snapshot.signed_until = Some(expiry),
+            snapshot.signing = Some(snapshot.sign(dnssec, crate::domain::now()));
+            match &snapshot.signing {
+                Some(Ok((expiry, _))) => snapshot.signed_until = Some(*expiry),
                 // The zone is served unsigned rather than not at all; the log says why.
-                Err(error) => tracing::error!(zone = %zone.domain, %error, "the zone could not be signed"),
+                Some(Err(error)) => tracing::error!(zone = %zone.domain, %error, "the zone could not be signed"),
+                None => {}
             }
         }
         Ok(snapshot)

@@ -47,6 +47,9 @@ pub struct ZoneSnapshot {
     dnames: SharedSet<String>,
     /// For a signed zone, when its first signature expires (Unix seconds).
     pub signed_until: Option<i64>,
+    /// How signing this version went: its earliest expiry and the signatures made, or why
+    /// it failed; None for an unsigned zone.
+    pub signing: Option<Result<(i64, u64), String>>,
 }
 
 /// What a query gets: the sections of the answer and its flags.

@@ -44,8 +44,8 @@ pub enum Standing {
 
 impl ZoneSnapshot {
     /// Signs the whole snapshot with the zone's keys at time `now` (Unix seconds); returns the
-    /// earliest signature expiry.
-    pub(super) fn sign(&mut self, dnssec: &Dnssec, now: i64) -> Result<i64, String> {
+    /// earliest signature expiry and how many signatures it made.
+    pub(super) fn sign(&mut self, dnssec: &Dnssec, now: i64) -> Result<(i64, u64), String> {
         let keys = dnssec
             .keys
             .iter()
@@ -56,7 +56,7 @@ impl ZoneSnapshot {
         let names: Vec<Key> = self.nodes.keys().cloned().collect();
         let signer_name = wire_lowercase(&self.domain);
         let mut rng = rand::rng();
-        let mut earliest = i64::MAX;
+        let (mut earliest, mut made) = (i64::MAX, 0);
         for name in names {
             let standing = self.standing(name.as_str());
             let Some(node) = self.nodes.get(&name) else { continue };
@@ -68,6 +68,7 @@ impl ZoneSnapshot {
                     let validity = (now - BACKDATE, expires);
                     if let Some(sig) = rrsig(name.as_str(), set, key, &signer_name, validity) {
                         signatures.push(sig);
+                        made += 1;
                     }
                 }
             }
@@ -75,7 +76,7 @@ impl ZoneSnapshot {
                 node.put(RRset::new(RRSIG, signatures.iter().map(|s| (node_ttl(s), s.as_slice()))));
             }
         }
-        Ok(earliest)
+        Ok((earliest, made))
     }
 
     /// DNSKEY, and CDS/CDNSKEY for the parent (RFC 7344): the keys while signed, the "delete"
