@@ -127,12 +127,22 @@ fn validates_throughout(algorithm: &str) {
     );
     assert_eq!(added.status, 201, "{}", added.text);
     delv(s.dns, &anchor, "new.signed.test", "AAAA", true);
-    let www = s.get(&format!("/api/v1/dns-zones/{zone}/records"), &token);
-    let www_id = www.body.as_array().and_then(|r| r.iter().find(|r| r["name"] == "www")).map(|r| r["uuid"].clone());
-    let www_id = www_id.and_then(|id| id.as_str().map(String::from)).expect("the www record");
-    let deleted = s.delete(&format!("/api/v1/dns-records/{www_id}"), &token);
-    assert_eq!(deleted.status, 204, "{}", deleted.text);
+    let deep = s.post(
+        &format!("/api/v1/dns-zones/{zone}/records"),
+        &token,
+        json!({"name": "x.y.z", "record_type": "TXT", "value": "below two new empty non-terminals"}),
+    );
+    assert_eq!(deep.status, 201, "{}", deep.text);
+    delv(s.dns, &anchor, "y.z.signed.test", "TXT", false);
+    let records = s.get(&format!("/api/v1/dns-zones/{zone}/records"), &token);
+    for name in ["www", "a.b.ent"] {
+        let id = records.body.as_array().and_then(|r| r.iter().find(|r| r["name"] == name)).map(|r| r["uuid"].clone());
+        let id = id.and_then(|id| id.as_str().map(String::from)).expect("the record");
+        let deleted = s.delete(&format!("/api/v1/dns-records/{id}"), &token);
+        assert_eq!(deleted.status, 204, "{}", deleted.text);
+    }
     delv(s.dns, &anchor, "www.signed.test", "A", false);
+    delv(s.dns, &anchor, "b.ent.signed.test", "A", false);
     delv(s.dns, &anchor, "alias.signed.test", "A", true);
     verify_transfer(&s, dir.path());
 }

@@ -9,7 +9,7 @@ use super::super::Settings;
 use super::super::convert::{absolute_name, rdata_bytes};
 use super::node::{self, Key, Node};
 use super::{APEX_TTL, DNAME, NS, ZoneSnapshot};
-use crate::domain::record::Record as StoredRecord;
+use crate::domain::record::{Record as StoredRecord, RecordType as Stored};
 use crate::domain::zone::Zone;
 
 impl ZoneSnapshot {
@@ -81,8 +81,11 @@ impl ZoneSnapshot {
         added: &[StoredRecord],
         settings: &Settings,
     ) -> Option<ZoneSnapshot> {
-        // A signed zone is signed again whole (its NSEC chain and signatures move with it).
-        if zone.dnssec.is_some() || removed.iter().chain(added).any(is_apex_ns) {
+        let changed = || removed.iter().chain(added);
+        // A signed zone is signed again whole when a cut or a DNAME moves (which names are the
+        // zone's own changes with it), or when the version served was not signed.
+        let moves_cuts = || changed().any(|r| matches!(r.data.rtype, Stored::NS | Stored::DNAME));
+        if changed().any(is_apex_ns) || (zone.dnssec.is_some() && (self.signed_until.is_none() || moves_cuts())) {
             return None;
         }
         let mut next = Self::versioned(zone, settings, self.nodes.clone(), self.cuts.clone(), self.dnames.clone());
@@ -93,14 +96,24 @@ impl ZoneSnapshot {
         for record in added {
             next.add(record);
         }
-        next.update_cuts(removed.iter().chain(added));
+        next.update_cuts(changed());
+        if let Some(dnssec) = &zone.dnssec {
+            let mut touched: Vec<String> =
+                changed().map(|r| crate::domain::name::absolute(&r.data.name, &next.domain)).collect();
+            touched.push(next.domain.clone());
+            next.signed_until = self.signed_until;
+            next.signing = Some(next.resign(dnssec, touched, crate::domain::now()));
+            if let Some(Err(error)) = &next.signing {
+                tracing::error!(zone = %zone.domain, %error, "the change could not be signed");
+                return None;
+            }
+        }
         Some(next)
     }
 
     /// Keeps `cuts` and `dnames` right at the names whose NS or DNAME records changed (the
     /// apex's NS rebuild instead).
     fn update_cuts<'r>(&mut self, changed: impl Iterator<Item = &'r StoredRecord>) {
-        use crate::domain::record::RecordType as Stored;
         for record in changed.filter(|r| matches!(r.data.rtype, Stored::NS | Stored::DNAME)) {
             let owner = crate::domain::name::absolute(&record.data.name, &self.domain);
             let (set, rtype) = match record.data.rtype {
@@ -162,7 +175,11 @@ impl ZoneSnapshot {
         if let Some(node) = self.nodes.get_mut(&node::Lookup(&owner)) {
             node.remove(record.data.rtype.0, &wire);
         }
-        let mut name = owner.as_str();
+        self.prune(&owner);
+    }
+
+    /// Removes `name` if it holds nothing and has no names below it, and so up the tree.
+    pub(super) fn prune(&mut self, mut name: &str) {
         while self.nodes.get(&node::Lookup(name)).is_some_and(|n| n.rrsets.is_empty() && n.children == 0) {
             let Some(parent) = self.parent(name) else { break };
             self.nodes.remove(&node::Lookup(name));

@@ -6,7 +6,7 @@
 use rand::Rng;
 
 use super::ZoneSnapshot;
-use super::node::{Key, RRset};
+use super::node::{self, Key, RRset};
 use crate::domain::dnssec::{Dnssec, Phase, Signer};
 use crate::domain::name::wire_lowercase;
 use crate::domain::rdata::{self, RecordType as Type};
@@ -42,41 +42,97 @@ pub enum Standing {
     Occluded,
 }
 
-impl ZoneSnapshot {
-    /// Signs the whole snapshot with the zone's keys at time `now` (Unix seconds); returns the
-    /// earliest signature expiry and how many signatures it made.
-    pub(super) fn sign(&mut self, dnssec: &Dnssec, now: i64) -> Result<(i64, u64), String> {
+/// The keys of a zone, ready to sign, and what every signature shares.
+struct Signers {
+    keys: Vec<Signing>,
+    /// The zone's name in wire form: every RRSIG's signer.
+    signer_name: Vec<u8>,
+    now: i64,
+    rng: rand::rngs::ThreadRng,
+    earliest: i64,
+    made: u64,
+}
+
+impl Signers {
+    fn new(dnssec: &Dnssec, domain: &str, now: i64) -> Result<Signers, String> {
         let keys = dnssec
             .keys
             .iter()
             .map(|k| Ok(Signing { signer: k.signer()?, tag: k.tag(), algorithm: k.algorithm.number() }))
             .collect::<Result<Vec<_>, String>>()?;
+        let signer_name = wire_lowercase(domain);
+        Ok(Signers { keys, signer_name, now, rng: rand::rng(), earliest: i64::MAX, made: 0 })
+    }
+
+    /// The RRSIGs of one set, by every key.
+    fn sign_set(&mut self, owner: &str, set: &RRset) -> Vec<Vec<u8>> {
+        let expires = self.now + VALIDITY - self.rng.random_range(0..JITTER);
+        self.earliest = self.earliest.min(expires);
+        let validity = (self.now - BACKDATE, expires);
+        let signatures: Vec<Vec<u8>> =
+            self.keys.iter().filter_map(|key| rrsig(owner, set, key, &self.signer_name, validity)).collect();
+        self.made += signatures.len() as u64;
+        signatures
+    }
+}
+
+impl ZoneSnapshot {
+    /// Signs the whole snapshot with the zone's keys at time `now` (Unix seconds); returns the
+    /// earliest signature expiry and how many signatures it made.
+    pub(super) fn sign(&mut self, dnssec: &Dnssec, now: i64) -> Result<(i64, u64), String> {
+        let mut signers = Signers::new(dnssec, &self.domain, now)?;
         self.put_key_sets(dnssec);
         self.put_nsec_chain();
         let names: Vec<Key> = self.nodes.keys().cloned().collect();
-        let signer_name = wire_lowercase(&self.domain);
-        let mut rng = rand::rng();
-        let (mut earliest, mut made) = (i64::MAX, 0);
         for name in names {
-            let standing = self.standing(name.as_str());
-            let Some(node) = self.nodes.get(&name) else { continue };
-            let mut signatures: Vec<Vec<u8>> = Vec::new();
-            for set in node.rrsets.iter().filter(|set| signs(&standing, set.rtype)) {
-                let expires = now + VALIDITY - rng.random_range(0..JITTER);
-                earliest = earliest.min(expires);
-                for key in &keys {
-                    let validity = (now - BACKDATE, expires);
-                    if let Some(sig) = rrsig(name.as_str(), set, key, &signer_name, validity) {
-                        signatures.push(sig);
-                        made += 1;
-                    }
-                }
-            }
-            if let Some(node) = self.nodes.get_mut(&name) {
-                node.put(RRset::new(RRSIG, signatures.iter().map(|s| (node_ttl(s), s.as_slice()))));
+            self.sign_node(name.as_str(), &mut signers);
+        }
+        Ok((signers.earliest, signers.made))
+    }
+
+    /// Signs again after a change of records at `touched` (their owners; the apex for the
+    /// SOA): only those names' sets and their NSEC neighbours, as Knot signs incrementally.
+    /// The chain is mended around each name that came, went or changed types.
+    pub(super) fn resign(&mut self, dnssec: &Dnssec, mut touched: Vec<String>, now: i64) -> Result<(i64, u64), String> {
+        let mut signers = Signers::new(dnssec, &self.domain, now)?;
+        touched.sort_by(|a, b| node::canonical_cmp(a, b));
+        touched.dedup();
+        for name in &touched {
+            if !self.belongs_in_chain(name) {
+                self.leave_chain(name);
             }
         }
-        Ok((earliest, made))
+        let ttl = self.negative_soa.ttl;
+        let mut resigned: Vec<String> = Vec::new();
+        for name in &touched {
+            if self.belongs_in_chain(name) {
+                self.put_nsec(name, ttl);
+                resigned.push(name.clone());
+            }
+            if let Some(before) = self.chain_neighbour_before(name) {
+                self.put_nsec(&before, ttl);
+                resigned.push(before);
+            }
+        }
+        resigned.sort_by(|a, b| node::canonical_cmp(a, b));
+        resigned.dedup();
+        for name in &resigned {
+            self.sign_node(name, &mut signers);
+        }
+        Ok((signers.earliest.min(self.signed_until.unwrap_or(i64::MAX)), signers.made))
+    }
+
+    /// Replaces the signatures at `name` with new ones over each set it signs.
+    fn sign_node(&mut self, name: &str, signers: &mut Signers) {
+        let standing = self.standing(name);
+        let Some(node) = self.nodes.get(&node::Lookup(name)) else { return };
+        let mut signatures: Vec<Vec<u8>> = Vec::new();
+        for set in node.rrsets.iter().filter(|set| signs(&standing, set.rtype)) {
+            signatures.extend(signers.sign_set(name, set));
+        }
+        if let Some(node) = self.nodes.get_mut(&node::Lookup(name)) {
+            node.put(RRset::new(RRSIG, signatures.iter().map(|s| (original_ttl(s), s.as_slice()))));
+        }
     }
 
     /// DNSKEY, and CDS/CDNSKEY for the parent (RFC 7344): the keys while signed, the "delete"
@@ -96,23 +152,57 @@ impl ZoneSnapshot {
     /// One NSEC per name that holds data and is ours (delegations included), naming the next
     /// such name and the types here, the last pointing back at the apex.
     fn put_nsec_chain(&mut self) {
-        let owners: Vec<Key> = self
-            .nodes
-            .iter()
-            .filter(|(name, node)| !node.rrsets.is_empty() && self.standing(name.as_str()) != Standing::Occluded)
-            .map(|(name, _)| name.clone())
-            .collect();
+        let owners: Vec<Key> = self.nodes.keys().filter(|name| self.belongs_in_chain(name.as_str())).cloned().collect();
         let ttl = self.negative_soa.ttl;
         for (i, owner) in owners.iter().enumerate() {
             let next = owners.get(i + 1).unwrap_or(&owners[0]);
-            let Some(node) = self.nodes.get_mut(owner) else { continue };
-            let mut types: Vec<u16> =
-                node.rrsets.iter().map(|s| s.rtype).filter(|t| *t != RRSIG && *t != NSEC).collect();
-            types.extend([NSEC, RRSIG]);
-            let mut data = wire_lowercase(next.as_str());
-            data.extend(rdata::type_bitmap(&types));
-            node.put(RRset::new(NSEC, [(ttl, data.as_slice())]));
+            self.put_nsec_to(owner.as_str(), next.as_str(), ttl);
         }
+    }
+
+    /// The NSEC at `name`, pointing at the next name in the chain.
+    fn put_nsec(&mut self, name: &str, ttl: u32) {
+        let next = self.chain_neighbour_after(name).unwrap_or_else(|| self.domain.clone());
+        self.put_nsec_to(name, &next, ttl);
+    }
+
+    fn put_nsec_to(&mut self, name: &str, next: &str, ttl: u32) {
+        let Some(node) = self.nodes.get_mut(&node::Lookup(name)) else { return };
+        let mut types: Vec<u16> = node.rrsets.iter().map(|s| s.rtype).filter(|t| !is_dnssec_own(*t)).collect();
+        types.extend([NSEC, RRSIG]);
+        let mut data = wire_lowercase(next);
+        data.extend(rdata::type_bitmap(&types));
+        node.put(RRset::new(NSEC, [(ttl, data.as_slice())]));
+    }
+
+    /// Takes `name` out of the chain: its NSEC and signatures go, and the name too if nothing
+    /// else is left there.
+    fn leave_chain(&mut self, name: &str) {
+        if let Some(node) = self.nodes.get_mut(&node::Lookup(name)) {
+            node.put(RRset::new(NSEC, []));
+            node.put(RRset::new(RRSIG, []));
+        }
+        self.prune(name);
+    }
+
+    /// Whether `name` holds data of its own and is ours: it then has an NSEC.
+    fn belongs_in_chain(&self, name: &str) -> bool {
+        let has_data = self.node(name).is_some_and(|n| n.rrsets.iter().any(|s| !is_dnssec_own(s.rtype)));
+        has_data && self.standing(name) != Standing::Occluded
+    }
+
+    /// The chain's name after `name` (which need not be in it), None past the last.
+    fn chain_neighbour_after(&self, name: &str) -> Option<String> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let mut after = self.nodes.range::<_, node::Lookup>((Excluded(node::Lookup(name)), Unbounded));
+        after.find(|(key, _)| self.belongs_in_chain(key.as_str())).map(|(key, _)| key.as_str().to_string())
+    }
+
+    /// The chain's name before `name`, wrapping to the last name for the apex.
+    fn chain_neighbour_before(&self, name: &str) -> Option<String> {
+        let before = self.nodes.range(..node::Lookup(name)).rev().find(|(key, _)| self.belongs_in_chain(key.as_str()));
+        let last = || self.nodes.iter().rev().find(|(key, _)| self.belongs_in_chain(key.as_str()));
+        before.or_else(last).map(|(key, _)| key.as_str().to_string()).filter(|found| found != name)
     }
 
     /// Whether `name` is the zone's own data, a delegation, or below one.
@@ -125,6 +215,11 @@ impl ZoneSnapshot {
     }
 }
 
+/// The records signing adds, which a name's own data does not count.
+fn is_dnssec_own(rtype: u16) -> bool {
+    rtype == NSEC || rtype == RRSIG
+}
+
 /// Which sets of a name of this standing are signed.
 fn signs(standing: &Standing, rtype: u16) -> bool {
     match standing {
@@ -135,7 +230,7 @@ fn signs(standing: &Standing, rtype: u16) -> bool {
 }
 
 /// The TTL an RRSIG is served with: its original TTL (bytes 4..8 of its RDATA).
-fn node_ttl(rrsig: &[u8]) -> u32 {
+fn original_ttl(rrsig: &[u8]) -> u32 {
     rrsig.get(4..8).map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
 }
 
