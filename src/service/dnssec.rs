@@ -6,8 +6,8 @@ use super::{Actor, Error, Result, Service, audit};
 use crate::domain::Timestamp;
 use crate::domain::auth::Scope;
 use crate::domain::dnssec::{Algorithm, Denial, Dnssec, Phase, SigningKey};
+use crate::domain::now;
 use crate::domain::zone::{Zone, next_serial, today};
-use crate::domain::{ValidationError, now};
 use crate::store::Read;
 
 /// Signatures are made valid for about two weeks; re-signing starts with a third of that left.
@@ -30,9 +30,6 @@ impl Service {
         denial: Denial,
     ) -> Result<(Zone, bool)> {
         actor.require(Scope::Update)?;
-        if denial == Denial::Nsec3 {
-            return Err(ValidationError::new("denial", "NSEC3 is not available yet: use nsec").into());
-        }
         let key =
             SigningKey::generate(algorithm, now()).map_err(|e| Error::Storage(crate::store::StoreError::Corrupt(e)))?;
         let mut enabled = false;

@@ -89,10 +89,12 @@ fn delv(server: SocketAddr, anchor: &Path, name: &str, rtype: &str, positive: bo
 }
 
 /// An AXFR of the zone passes dnssec-verify and ldns-verify-zone.
-fn verify_transfer(s: &Server, dir: &Path) {
+fn verify_transfer(s: &Server, dir: &Path, denial: &str) {
     let axfr = dig(s.dns, &["+onesoa", "signed.test", "AXFR"]);
     let lines: Vec<&str> = axfr.raw.lines().filter(|l| !l.starts_with(';') && !l.trim().is_empty()).collect();
     assert!(lines.iter().any(|l| l.contains("RRSIG")), "{}", axfr.raw);
+    let denial_type = denial.to_uppercase();
+    assert!(axfr.answer.iter().any(|r| r.2 == denial_type), "{denial_type} records: {}", axfr.raw);
     let file = dir.join("signed.test.zone");
     std::fs::write(&file, lines.join("\n") + "\n").expect("write the transfer");
     // -z: one key signs everything (a CSK), so its SEP flag says nothing of which sets it signs.
@@ -108,16 +110,16 @@ fn verify_transfer(s: &Server, dir: &Path) {
     );
 }
 
-fn validates_throughout(algorithm: &str) {
+fn validates_throughout(algorithm: &str, denial: &str) {
     let s = Server::start();
     let token = s.admin_token.clone();
     let dir = tempfile::tempdir().expect("temp dir");
-    let zone = signed_zone(&s, &token, json!({"algorithm": algorithm}));
+    let zone = signed_zone(&s, &token, json!({"algorithm": algorithm, "denial": denial}));
     let anchor = anchor(&s, &token, &zone, dir.path());
     for (name, rtype, positive) in QUESTIONS {
         delv(s.dns, &anchor, name, rtype, *positive);
     }
-    verify_transfer(&s, dir.path());
+    verify_transfer(&s, dir.path(), denial);
 
     // Changes through the API are signed before it answers.
     let added = s.post(
@@ -144,17 +146,27 @@ fn validates_throughout(algorithm: &str) {
     delv(s.dns, &anchor, "www.signed.test", "A", false);
     delv(s.dns, &anchor, "b.ent.signed.test", "A", false);
     delv(s.dns, &anchor, "alias.signed.test", "A", true);
-    verify_transfer(&s, dir.path());
+    verify_transfer(&s, dir.path(), denial);
 }
 
 #[test]
-fn an_ecdsa_signed_zone_validates_before_and_after_changes() {
-    validates_throughout("ecdsap256sha256");
+fn ecdsa_with_nsec_validates_before_and_after_changes() {
+    validates_throughout("ecdsap256sha256", "nsec");
 }
 
 #[test]
-fn an_ed25519_signed_zone_validates_before_and_after_changes() {
-    validates_throughout("ed25519");
+fn ecdsa_with_nsec3_validates_before_and_after_changes() {
+    validates_throughout("ecdsap256sha256", "nsec3");
+}
+
+#[test]
+fn ed25519_with_nsec_validates_before_and_after_changes() {
+    validates_throughout("ed25519", "nsec");
+}
+
+#[test]
+fn ed25519_with_nsec3_validates_before_and_after_changes() {
+    validates_throughout("ed25519", "nsec3");
 }
 
 #[test]

@@ -33,6 +33,7 @@ impl ZoneSnapshot {
             nodes,
             cuts,
             dnames,
+            nsec3: Default::default(),
             signed_until: None,
             signing: None,
         }
@@ -97,6 +98,7 @@ impl ZoneSnapshot {
             next.add(record);
         }
         next.update_cuts(changed());
+        next.nsec3 = self.nsec3.clone();
         if let Some(dnssec) = &zone.dnssec {
             let mut touched: Vec<String> =
                 changed().map(|r| crate::domain::name::absolute(&r.data.name, &next.domain)).collect();

@@ -18,6 +18,7 @@ use secure::Section;
 
 mod build;
 mod node;
+mod nsec3;
 mod secure;
 mod sign;
 
@@ -45,6 +46,8 @@ pub struct ZoneSnapshot {
     cuts: SharedSet<String>,
     /// Names that carry a DNAME: the names below them are rewritten (RFC 6672).
     dnames: SharedSet<String>,
+    /// The NSEC3 chain of a zone signed with NSEC3; empty otherwise.
+    nsec3: nsec3::Chain,
     /// For a signed zone, when its first signature expires (Unix seconds).
     pub signed_until: Option<i64>,
     /// How signing this version went: its earliest expiry and the signatures made, or why
@@ -162,7 +165,7 @@ impl ZoneSnapshot {
         if out.dnssec {
             match node.get(sign::DS) {
                 Some(ds) => self.push_set(Section::Authority, node, ds, &owner, out),
-                None => self.push_nsec(cut, node, out),
+                None => self.deny_ds(cut, node, out),
             }
         }
     }
@@ -205,14 +208,14 @@ impl ZoneSnapshot {
                 }
             },
         };
-        if wildcard.is_some() && out.dnssec {
-            // RFC 4035 §3.1.3.3: a wildcard's answer proves the name itself does not exist.
-            self.push_covering_nsec(qname, out);
-        }
+        let expanded = wildcard.is_some() && out.dnssec;
         if qtype != RecordType::CNAME
             && qtype != RecordType::ANY
             && let Some(cname) = node.get(CNAME_CODE)
         {
+            if expanded {
+                self.prove_expansion(qname, false, out);
+            }
             let first = out.answers.len();
             self.push_set(Section::Answer, node, cname, owner, out);
             // The target as written, so the next owner keeps its case.
@@ -231,9 +234,15 @@ impl ZoneSnapshot {
             Some(set) => {
                 self.push_set(Section::Answer, node, set, owner, out);
                 out.additional.extend(self.glue(set));
+                if expanded {
+                    self.prove_expansion(qname, false, out);
+                }
             }
             None => {
                 self.push_negative_soa(out);
+                if expanded {
+                    self.prove_expansion(qname, true, out);
+                }
                 if out.dnssec {
                     self.deny_type(wildcard.as_deref().unwrap_or(qname), node, out);
                 }
@@ -290,6 +299,12 @@ impl ZoneSnapshot {
         for (key, node) in &self.nodes {
             let Some(owner) = owner_of(key.as_str()) else { continue };
             for set in node.rrsets.iter().filter(|set| set.rtype != u16::from(RecordType::SOA)) {
+                out.extend(records_of(set, &owner));
+            }
+        }
+        for (hash, link) in &self.nsec3 {
+            let Some(owner) = owner_of(&self.nsec3_owner(hash)) else { continue };
+            for set in link.node.rrsets.iter() {
                 out.extend(records_of(set, &owner));
             }
         }

@@ -48,7 +48,7 @@ impl ZoneSnapshot {
     }
 
     /// The NSEC of `name`, with its signature, unless the answer has it already.
-    pub(super) fn push_nsec(&self, name: &str, node: &Node, out: &mut Lookup) {
+    fn push_nsec(&self, name: &str, node: &Node, out: &mut Lookup) {
         let (Some(nsec), Some(owner)) = (node.get(NSEC), owner_of(name)) else { return };
         let held = |r: &Record| r.name == owner && u16::from(r.record_type()) == NSEC;
         if !out.authority.iter().any(held) {
@@ -57,7 +57,7 @@ impl ZoneSnapshot {
     }
 
     /// The NSEC whose span covers `name`: the last one before it in canonical order.
-    pub(super) fn push_covering_nsec(&self, name: &str, out: &mut Lookup) {
+    fn push_covering_nsec(&self, name: &str, out: &mut Lookup) {
         let before = self.nodes.range(..node::Lookup(name)).rev().find(|(_, n)| n.get(NSEC).is_some());
         let last = || self.nodes.iter().rev().find(|(_, n)| n.get(NSEC).is_some());
         if let Some((key, node)) = before.or_else(last) {
@@ -65,24 +65,67 @@ impl ZoneSnapshot {
         }
     }
 
-    /// NXDOMAIN's proof (RFC 4035 §3.1.3.2): no such name, and no wildcard at the closest
-    /// encloser that could have made one.
+    /// NXDOMAIN's proof (RFC 4035 §3.1.3.2, RFC 5155 §7.2.2): no such name, and no
+    /// wildcard at the closest encloser that could have made one.
     pub(super) fn deny_name(&self, qname: &str, out: &mut Lookup) {
-        self.push_covering_nsec(qname, out);
-        if let Some(encloser) = self.closest_encloser(qname) {
-            self.push_covering_nsec(&format!("*.{encloser}"), out);
+        let encloser = self.closest_encloser(qname);
+        if self.nsec3.is_empty() {
+            self.push_covering_nsec(qname, out);
+        } else if let Some(encloser) = encloser {
+            self.push_nsec3_match(encloser, out);
+            self.push_nsec3_cover(next_closer(qname, encloser), out);
+        }
+        if let Some(encloser) = encloser {
+            self.deny_covered(&format!("*.{encloser}"), out);
         }
     }
 
-    /// NODATA's proof: the NSEC at the name (or the wildcard that matched) lists no such
-    /// type; an empty non-terminal has none, so the NSEC that covers it shows that.
+    /// NODATA's proof: the NSEC or NSEC3 at the name (or the wildcard that matched) lists no
+    /// such type. An empty non-terminal has no NSEC, so the NSEC that covers it shows that.
     pub(super) fn deny_type(&self, name: &str, node: &Node, out: &mut Lookup) {
-        if node.get(NSEC).is_some() {
+        if !self.nsec3.is_empty() {
+            self.push_nsec3_match(name, out);
+        } else if node.get(NSEC).is_some() {
             self.push_nsec(name, node, out);
         } else {
             self.push_covering_nsec(name, out);
         }
     }
+
+    /// A wildcard's answer proves the name asked does not exist (RFC 4035 §3.1.3.3, RFC 5155
+    /// §7.2.6); its NODATA, with NSEC3, also where the closest encloser is (§7.2.5).
+    pub(super) fn prove_expansion(&self, qname: &str, nodata: bool, out: &mut Lookup) {
+        if self.nsec3.is_empty() {
+            return self.push_covering_nsec(qname, out);
+        }
+        if let Some(encloser) = self.closest_encloser(qname) {
+            if nodata {
+                self.push_nsec3_match(encloser, out);
+            }
+            self.push_nsec3_cover(next_closer(qname, encloser), out);
+        }
+    }
+
+    /// A referral without DS: the NSEC or NSEC3 of the cut lists no DS (RFC 4035 §3.1.4).
+    pub(super) fn deny_ds(&self, cut: &str, node: &Node, out: &mut Lookup) {
+        if self.nsec3.is_empty() {
+            self.push_nsec(cut, node, out);
+        } else {
+            self.push_nsec3_match(cut, out);
+        }
+    }
+
+    /// The record that shows `name` does not exist: the NSEC or NSEC3 covering it.
+    fn deny_covered(&self, name: &str, out: &mut Lookup) {
+        if self.nsec3.is_empty() { self.push_covering_nsec(name, out) } else { self.push_nsec3_cover(name, out) }
+    }
+}
+
+/// The name one label longer than the closest encloser on the way to `qname` (RFC 5155 §1.3).
+fn next_closer<'n>(qname: &'n str, encloser: &str) -> &'n str {
+    let prefix = qname.strip_suffix(encloser).and_then(|p| p.strip_suffix('.')).unwrap_or(qname);
+    let start = prefix.rfind('.').map_or(0, |i| i + 1);
+    &qname[start..]
 }
 
 /// The RRSIGs at `node` that cover `rtype`, under `owner` with the set's TTL.

@@ -7,7 +7,8 @@ use rand::Rng;
 
 use super::ZoneSnapshot;
 use super::node::{self, Key, RRset};
-use crate::domain::dnssec::{Dnssec, Phase, Signer};
+use super::nsec3::{NSEC3, NSEC3PARAM, PARAM};
+use crate::domain::dnssec::{Denial, Dnssec, Phase, Signer};
 use crate::domain::name::wire_lowercase;
 use crate::domain::rdata::{self, RecordType as Type};
 
@@ -82,12 +83,29 @@ impl ZoneSnapshot {
     pub(super) fn sign(&mut self, dnssec: &Dnssec, now: i64) -> Result<(i64, u64), String> {
         let mut signers = Signers::new(dnssec, &self.domain, now)?;
         self.put_key_sets(dnssec);
-        self.put_nsec_chain();
+        match dnssec.denial {
+            Denial::Nsec => self.put_nsec_chain(),
+            Denial::Nsec3 => self.put_nsec3_chain(),
+        }
         let names: Vec<Key> = self.nodes.keys().cloned().collect();
         for name in names {
             self.sign_node(name.as_str(), &mut signers);
         }
+        let links: Vec<[u8; 20]> = self.nsec3.keys().copied().collect();
+        self.sign_links(&links, &mut signers);
         Ok((signers.earliest, signers.made))
+    }
+
+    /// Signs the NSEC3 records of these links.
+    fn sign_links(&mut self, hashes: &[[u8; 20]], signers: &mut Signers) {
+        for hash in hashes {
+            let owner = self.nsec3_owner(hash);
+            let Some(set) = self.nsec3.get(hash).and_then(|link| link.node.get(NSEC3)).cloned() else { continue };
+            let signatures = signers.sign_set(&owner, &set);
+            if let Some(link) = self.nsec3.get_mut(hash) {
+                link.node.put(RRset::new(RRSIG, signatures.iter().map(|s| (original_ttl(s), s.as_slice()))));
+            }
+        }
     }
 
     /// Signs again after a change of records at `touched` (their owners; the apex for the
@@ -97,14 +115,31 @@ impl ZoneSnapshot {
         let mut signers = Signers::new(dnssec, &self.domain, now)?;
         touched.sort_by(|a, b| node::canonical_cmp(a, b));
         touched.dedup();
-        for name in &touched {
+        let resigned = match dnssec.denial {
+            Denial::Nsec => self.mend_nsec_chain(&touched),
+            Denial::Nsec3 => {
+                let links = self.mend_nsec3_chain(&touched);
+                self.sign_links(&links, &mut signers);
+                touched.into_iter().filter(|name| self.node(name).is_some()).collect()
+            }
+        };
+        for name in &resigned {
+            self.sign_node(name, &mut signers);
+        }
+        Ok((signers.earliest.min(self.signed_until.unwrap_or(i64::MAX)), signers.made))
+    }
+
+    /// The NSEC chain around names that came, went or changed types; returns the names
+    /// whose NSEC changed (theirs and their predecessors'), to be signed again.
+    fn mend_nsec_chain(&mut self, touched: &[String]) -> Vec<String> {
+        for name in touched {
             if !self.belongs_in_chain(name) {
                 self.leave_chain(name);
             }
         }
         let ttl = self.negative_soa.ttl;
         let mut resigned: Vec<String> = Vec::new();
-        for name in &touched {
+        for name in touched {
             if self.belongs_in_chain(name) {
                 self.put_nsec(name, ttl);
                 resigned.push(name.clone());
@@ -116,10 +151,28 @@ impl ZoneSnapshot {
         }
         resigned.sort_by(|a, b| node::canonical_cmp(a, b));
         resigned.dedup();
-        for name in &resigned {
-            self.sign_node(name, &mut signers);
+        resigned
+    }
+
+    /// The NSEC3 chain around changed names and every name above them (empty non-terminals
+    /// come and go with the names below them); returns the links to sign again.
+    fn mend_nsec3_chain(&mut self, touched: &[String]) -> Vec<[u8; 20]> {
+        for name in touched {
+            if self.node(name).is_some_and(|n| n.rrsets.iter().all(|s| s.rtype == RRSIG)) {
+                self.leave_chain(name);
+            }
         }
-        Ok((signers.earliest.min(self.signed_until.unwrap_or(i64::MAX)), signers.made))
+        let mut names: Vec<String> = Vec::new();
+        for name in touched {
+            let mut at = Some(name.as_str());
+            while let Some(current) = at {
+                names.push(current.to_string());
+                at = self.parent(current);
+            }
+        }
+        names.sort();
+        names.dedup();
+        self.sync_nsec3(&names)
     }
 
     /// Replaces the signatures at `name` with new ones over each set it signs.
@@ -143,10 +196,13 @@ impl ZoneSnapshot {
             Phase::Signed => (dnssec.keys.iter().map(|k| k.ds_rdata(&self.domain)).collect(), dnskeys.clone()),
             Phase::Unsigning => (vec![vec![0, 0, 0, 0, 0]], vec![vec![0, 0, 3, 0, 0]]),
         };
+        // NSEC3PARAM tells secondaries how the chain is hashed; its TTL is 0 (RFC 5155 §4).
+        let param = if dnssec.denial == Denial::Nsec3 { vec![PARAM.to_vec()] } else { Vec::new() };
         let apex = self.nodes.entry(Key::new(&self.domain)).or_default();
         for (rtype, set) in [(DNSKEY, dnskeys), (CDS, cds), (CDNSKEY, cdnskey)] {
             apex.put(RRset::new(rtype, set.iter().map(|r| (KEY_TTL, r.as_slice()))));
         }
+        apex.put(RRset::new(NSEC3PARAM, param.iter().map(|r| (0, r.as_slice()))));
     }
 
     /// One NSEC per name that holds data and is ours (delegations included), naming the next
