@@ -76,7 +76,7 @@ pub fn start(core: Core, config: &ServeConfig, listeners: Listeners) -> anyhow::
     let dns = dns::serve(catalog, service.clone(), listeners.dns, config.dns_threads)?;
     tracing::info!(zones, dns = ?dns_addrs, "nameserver is answering");
     let control = listeners.control.map(|l| crate::control::serve(l, service.clone())).transpose()?;
-    resign_periodically(Arc::downgrade(&service))?;
+    maintain_dnssec(Arc::downgrade(&service), config.dnssec_policy())?;
     let shared = crate::http::Shared {
         service: web::Data::from(service.clone()),
         sessions: web::Data::new(crate::http::web::session::Sessions::new(std::time::Duration::from_secs(
@@ -115,16 +115,17 @@ pub fn start(core: Core, config: &ServeConfig, listeners: Listeners) -> anyhow::
     Ok(Handle { http_addr, dns_addrs, service, dns, control, server, thread })
 }
 
-/// Keeps signed zones' signatures fresh: every quarter hour, zones with less than a third of
-/// their validity left are signed again. The thread holds the service weakly, so it ends
-/// with the server.
-fn resign_periodically(service: std::sync::Weak<Service>) -> std::io::Result<()> {
-    std::thread::Builder::new().name("nsbox-resign".into()).spawn(move || {
+/// Keeps signed zones' keys rolling and signatures fresh: every quarter hour (more often
+/// when the rollover schedule is shorter), each zone's due steps are taken. The thread holds
+/// the service weakly, so it ends with the server.
+fn maintain_dnssec(service: std::sync::Weak<Service>, policy: crate::domain::dnssec::Policy) -> std::io::Result<()> {
+    let period = (policy.wait.min(policy.zsk_lifetime) / 4).clamp(1, 900) as u64;
+    std::thread::Builder::new().name("nsbox-dnssec".into()).spawn(move || {
         loop {
-            std::thread::sleep(std::time::Duration::from_secs(900));
+            std::thread::sleep(std::time::Duration::from_secs(period));
             let Some(service) = service.upgrade() else { return };
-            if let Err(error) = service.resign_due() {
-                tracing::error!(%error, "re-signing zones failed");
+            if let Err(error) = service.dnssec_maintenance(&policy) {
+                tracing::error!(%error, "DNSSEC maintenance failed");
             }
         }
     })?;

@@ -65,6 +65,13 @@ pub struct ServeConfig {
     /// Other audited changes kept (zones, users, tokens, keys)
     #[arg(long, env = "NSBOX_AUDIT_KEEP", default_value_t = crate::store::Retention::default().audit)]
     pub audit_keep: u64,
+    /// Seconds a ZSK signs before it is rolled (zones signed with a KSK and a ZSK)
+    #[arg(long, env = "NSBOX_DNSSEC_ZSK_LIFETIME", default_value_t = crate::domain::dnssec::Policy::default().zsk_lifetime)]
+    pub dnssec_zsk_lifetime: i64,
+    /// Seconds each rollover step waits for caches to forget the keys and signatures before
+    /// (at least the largest TTL in your zones plus propagation)
+    #[arg(long, env = "NSBOX_DNSSEC_ROLLOVER_WAIT", default_value_t = crate::domain::dnssec::Policy::default().wait)]
+    pub dnssec_rollover_wait: i64,
     /// DNS worker threads, each with its own UDP receive loop (one is fastest on two cores: see BENCHMARKS.md)
     #[arg(long, env = "NSBOX_DNS_THREADS", default_value_t = 1)]
     pub dns_threads: usize,
@@ -166,6 +173,13 @@ impl ServeConfig {
         crate::store::Retention { journal_per_zone: self.journal_keep.max(1), audit: self.audit_keep.max(1) }
     }
 
+    pub fn dnssec_policy(&self) -> crate::domain::dnssec::Policy {
+        crate::domain::dnssec::Policy {
+            zsk_lifetime: self.dnssec_zsk_lifetime.max(1),
+            wait: self.dnssec_rollover_wait.max(1),
+        }
+    }
+
     pub fn quotas(&self) -> Quotas {
         Quotas { zones_per_user: self.max_zones_per_user, records_per_user: self.max_records_per_user }
     }
@@ -202,6 +216,8 @@ impl Default for ServeConfig {
             packet_cache: crate::dns::packet_cache::DEFAULT_ENTRIES,
             journal_keep: crate::store::Retention::default().journal_per_zone,
             audit_keep: crate::store::Retention::default().audit,
+            dnssec_zsk_lifetime: crate::domain::dnssec::Policy::default().zsk_lifetime,
+            dnssec_rollover_wait: crate::domain::dnssec::Policy::default().wait,
             dns_threads: 1,
             http_workers: 2,
             session_idle: 12 * 3600,

@@ -9,6 +9,8 @@ use nsbox::domain::auth::{Scope, TokenStyle};
 use nsbox::domain::iso8601;
 use nsbox::service::{Actor, NewToken};
 
+mod dnssec_cli;
+
 /// The DNS hot path allocates per query; mimalloc is markedly faster at that than the system
 /// allocator (and than musl's, for the static build).
 #[global_allocator]
@@ -106,30 +108,8 @@ enum ZoneCommand {
     /// Sign a zone (enable), go insecure (disable), or show its keys and the DS (status)
     Dnssec {
         #[command(subcommand)]
-        command: DnssecCommand,
+        command: dnssec_cli::DnssecCommand,
     },
-}
-
-#[derive(Subcommand)]
-enum DnssecCommand {
-    /// Sign the zone with a new key
-    Enable {
-        domain: String,
-        /// ecdsap256sha256 or ed25519
-        #[arg(long, default_value = "ecdsap256sha256")]
-        algorithm: String,
-        /// nsec or nsec3
-        #[arg(long, default_value = "nsec")]
-        denial: String,
-    },
-    /// Publish CDS/CDNSKEY delete records; with --force, stop signing now
-    Disable {
-        domain: String,
-        #[arg(long)]
-        force: bool,
-    },
-    /// Print the state, the keys and the DS records for the registrar
-    Status { domain: String },
 }
 
 #[derive(Subcommand)]
@@ -338,36 +318,6 @@ fn tsig(data: &DataArg, command: TsigCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn dnssec(service: &nsbox::service::Service, command: DnssecCommand) -> anyhow::Result<()> {
-    use nsbox::domain::dnssec::{Algorithm, Denial};
-    let domain = match &command {
-        DnssecCommand::Enable { domain, .. }
-        | DnssecCommand::Disable { domain, .. }
-        | DnssecCommand::Status { domain } => domain.clone(),
-    };
-    let (id, actor) = service.zone_owner(&domain)?;
-    service.publish_all()?;
-    let zone = match command {
-        DnssecCommand::Enable { algorithm, denial, .. } => {
-            let (algorithm, denial) = (Algorithm::parse(&algorithm)?, Denial::parse(&denial)?);
-            service.enable_dnssec(&actor, &id, algorithm, denial)?.0
-        }
-        DnssecCommand::Disable { force, .. } => service.disable_dnssec(&actor, &id, force)?,
-        DnssecCommand::Status { .. } => service.dnssec(&actor, &id)?,
-    };
-    let Some(dnssec) = &zone.dnssec else {
-        println!("{}: unsigned", zone.domain);
-        return Ok(());
-    };
-    let words = format!("{:?}, {:?}, {:?}", dnssec.phase, dnssec.algorithm, dnssec.denial).to_lowercase();
-    println!("{}: {words}", zone.domain);
-    for key in &dnssec.keys {
-        println!("{}. DNSKEY {} ; key tag {}", zone.domain, key.dnskey_text(), key.tag());
-        println!("{}. DS {}", zone.domain, key.ds_text(&zone.domain));
-    }
-    Ok(())
-}
-
 fn zone(data: &DataArg, command: ZoneCommand) -> anyhow::Result<()> {
     let service = offline(data)?;
     match command {
@@ -377,7 +327,7 @@ fn zone(data: &DataArg, command: ZoneCommand) -> anyhow::Result<()> {
             service.publish_all()?;
             print!("{}", service.export_zone(&actor, &id)?.1);
         }
-        ZoneCommand::Dnssec { command } => dnssec(&service, command)?,
+        ZoneCommand::Dnssec { command } => dnssec_cli::run(&service, command)?,
         ZoneCommand::Create { domain, user } => {
             let owner = service.find_user(&user)?;
             let zone = service.create_zone(&nsbox::service::Actor::user(&owner, "cli"), &domain)?;

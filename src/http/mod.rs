@@ -46,6 +46,8 @@ pub fn routes(cfg: &mut aweb::ServiceConfig) {
                     .route(post().to(dnssec::enable))
                     .route(delete().to(dnssec::disable)),
             )
+            .service(resource("/dns-zones/{uuid}/dnssec/rollover").route(post().to(dnssec::rollover)))
+            .service(resource("/dns-zones/{uuid}/dnssec/confirm-ds").route(post().to(dnssec::confirm_ds)))
             .service(resource("/dns-zones/{uuid}/export").route(get().to(zonefile::export_zone)))
             .service(
                 resource("/dns-zones/{uuid}/import")

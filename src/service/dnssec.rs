@@ -1,17 +1,23 @@
-//! Turning DNSSEC on and off for a zone. The nameserver signs every version it serves; here
-//! the keys are made and kept, and the way out is made safe: CDS/CDNSKEY "delete" first
-//! (RFC 8078), unsigned only when the operator says the parent's DS is gone.
+//! Turning DNSSEC on and off for a zone, and its keys' lives. The nameserver signs every
+//! version it serves; here keys are made, stepped through their rollovers and kept, and the
+//! way out is made safe: CDS/CDNSKEY "delete" first (RFC 8078), unsigned only when the
+//! operator says the parent's DS is gone. Every step is in the zone's history.
 
 use super::{Actor, Error, Result, Service, audit};
 use crate::domain::Timestamp;
+use crate::domain::ValidationError;
 use crate::domain::auth::Scope;
-use crate::domain::dnssec::{Algorithm, Denial, Dnssec, Phase, SigningKey};
+use crate::domain::dnssec::{Algorithm, Denial, Dnssec, Phase, Policy};
 use crate::domain::now;
 use crate::domain::zone::{Zone, next_serial, today};
 use crate::store::Read;
 
 /// Signatures are made valid for about two weeks; re-signing starts with a third of that left.
 pub const RESIGN_BEFORE: i64 = 14 * 86_400 / 3;
+
+/// What a change does to a zone's DNSSEC state: the new state (None: unsigned) and a
+/// sentence for the history, or None for no change.
+type Change = Option<(Option<Dnssec>, String)>;
 
 impl Service {
     /// The zone, with its DNSSEC state, for one who may read it.
@@ -20,26 +26,30 @@ impl Service {
         self.store.read(|r| self.visible_zone(r, actor, zone_id))
     }
 
-    /// Signs the zone with a new key of `algorithm`; true when it was not signed before. A zone
-    /// signed already keeps its keys (a change of algorithm is a key rollover, not this).
+    /// Signs the zone with new keys (one CSK, or a KSK and a ZSK when `split`); true when it
+    /// was not signed before. A signed zone keeps its keys (see `rollover_dnssec`).
     pub fn enable_dnssec(
         &self,
         actor: &Actor,
         zone_id: &str,
         algorithm: Algorithm,
         denial: Denial,
+        split: bool,
     ) -> Result<(Zone, bool)> {
         actor.require(Scope::Update)?;
-        let key =
-            SigningKey::generate(algorithm, now()).map_err(|e| Error::Storage(crate::store::StoreError::Corrupt(e)))?;
+        let fresh = Dnssec::new(algorithm, denial, split, now()).map_err(key_failure)?;
         let mut enabled = false;
-        let zone = self.change_dnssec(actor, zone_id, |dnssec| match dnssec {
-            Some(current) if current.phase == Phase::Signed => None,
-            Some(current) => Some(Some(Dnssec { phase: Phase::Signed, ..current.clone() })),
-            None => {
-                enabled = true;
-                Some(Some(Dnssec { algorithm, denial, phase: Phase::Signed, keys: vec![key.clone()] }))
-            }
+        let zone = self.change_dnssec(actor, zone_id, |dnssec| {
+            Ok(match dnssec {
+                Some(current) if current.phase == Phase::Signed => None,
+                Some(current) => {
+                    Some((Some(Dnssec { phase: Phase::Signed, ..current.clone() }), "signing resumed".into()))
+                }
+                None => {
+                    enabled = true;
+                    Some((Some(fresh.clone()), format!("signed with {algorithm:?} and {denial:?}").to_lowercase()))
+                }
+            })
         })?;
         Ok((zone, enabled))
     }
@@ -48,57 +58,86 @@ impl Service {
     /// stops signing at once.
     pub fn disable_dnssec(&self, actor: &Actor, zone_id: &str, force: bool) -> Result<Zone> {
         actor.require(Scope::Update)?;
-        self.change_dnssec(actor, zone_id, |dnssec| match dnssec {
-            None => None,
-            Some(_) if force => Some(None),
-            Some(current) if current.phase == Phase::Unsigning => None,
-            Some(current) => Some(Some(Dnssec { phase: Phase::Unsigning, ..current.clone() })),
+        self.change_dnssec(actor, zone_id, |dnssec| {
+            Ok(match dnssec {
+                None => None,
+                Some(_) if force => Some((None, "unsigned".into())),
+                Some(current) if current.phase == Phase::Unsigning => None,
+                Some(current) => Some((
+                    Some(Dnssec { phase: Phase::Unsigning, ..current.clone() }),
+                    "going insecure: CDS/CDNSKEY delete published".into(),
+                )),
+            })
         })
     }
 
-    /// Signs again, with a new serial, every signed zone whose first signature has less than
-    /// a third of its validity left (Knot's refresh rule); how many were.
-    pub fn resign_due(&self) -> Result<usize> {
+    /// Starts a KSK/CSK rollover, to another algorithm if given.
+    pub fn rollover_dnssec(&self, actor: &Actor, zone_id: &str, algorithm: Option<Algorithm>) -> Result<Zone> {
+        actor.require(Scope::Update)?;
+        self.change_dnssec(actor, zone_id, |dnssec| {
+            let mut next = signed(dnssec)?;
+            let step = next.start_rollover(algorithm, now()).map_err(|e| ValidationError::new("dnssec", e))?;
+            Ok(Some((Some(next), step)))
+        })
+    }
+
+    /// The operator says the parent now has the DS of the rollover's new key.
+    pub fn confirm_ds(&self, actor: &Actor, zone_id: &str) -> Result<Zone> {
+        actor.require(Scope::Update)?;
+        self.change_dnssec(actor, zone_id, |dnssec| {
+            let mut next = signed(dnssec)?;
+            let step = next.confirm_ds(now()).map_err(|e| ValidationError::new("dnssec", e))?;
+            Ok(Some((Some(next), step)))
+        })
+    }
+
+    /// Takes every signed zone's due rollover steps, and signs again, with a new serial, each
+    /// zone whose first signature has less than a third of its validity left (Knot's rule).
+    /// Returns how many zones changed.
+    pub fn dnssec_maintenance(&self, policy: &Policy) -> Result<usize> {
         let zones = self.store.read(|r| r.zones())?;
-        let due = |zone: &&Zone| {
-            let until = self.nameserver.signed_until(&zone.domain);
-            zone.dnssec.is_some() && until.is_some_and(|t| t - now() < RESIGN_BEFORE)
-        };
         let mut count = 0;
-        for zone in zones.iter().filter(due) {
-            let mut next = zone.clone();
-            let changed = self.store.write(|txn| {
-                let Some(current) = txn.zone(&zone.id)? else { return Ok::<_, Error>(false) };
-                next = Zone { serial: next_serial(current.serial, today()), updated_at: now(), ..current };
-                txn.put_zone(&next)?;
-                Ok(true)
+        for zone in zones.iter().filter(|z| z.dnssec.is_some()) {
+            // The server itself, acting on the owner's zone.
+            let server = Actor { user_id: zone.owner.clone(), ..Actor::system("nsbox") };
+            let until = self.nameserver.signed_until(&zone.domain);
+            let resign = until.is_some_and(|t| t - now() < RESIGN_BEFORE);
+            let changed = self.change_dnssec(&server, &zone.id, |dnssec| {
+                let Some(mut next) = dnssec.cloned() else { return Ok(None) };
+                let steps = next.advance(policy, now()).map_err(key_failure)?;
+                Ok(match (steps.is_empty(), resign) {
+                    (false, _) => Some((Some(next), steps.join("; "))),
+                    (true, true) => Some((Some(next), "signatures renewed".into())),
+                    (true, false) => None,
+                })
             })?;
-            if changed {
-                self.publish(&next.id)?;
-                count += 1;
-            }
+            count += usize::from(changed.serial != zone.serial);
         }
         Ok(count)
     }
 
-    /// Commits the DNSSEC state `change` makes of the current one (None: no change), with a
-    /// new serial, and serves the zone signed that way before returning.
+    /// Commits the DNSSEC state `change` makes of the current one, with a new serial and an
+    /// audit entry, and serves the zone signed that way before returning.
     fn change_dnssec(
         &self,
         actor: &Actor,
         zone_id: &str,
-        mut change: impl FnMut(Option<&Dnssec>) -> Option<Option<Dnssec>>,
+        mut change: impl FnMut(Option<&Dnssec>) -> Result<Change>,
     ) -> Result<Zone> {
         let zone = self.store.write(|txn| {
             let before = self.visible_zone(txn, actor, zone_id)?;
-            let Some(dnssec) = change(before.dnssec.as_ref()) else { return Ok::<_, Error>(before) };
+            let Some((dnssec, step)) = change(before.dnssec.as_ref())? else { return Ok::<_, Error>(before) };
             let mut zone = Zone { dnssec, ..before.clone() };
             zone.serial = next_serial(zone.serial, today());
             zone.updated_at = now();
             // No journal entry: the signatures changed everywhere, so secondaries asking for
             // IXFR across this serial find the chain broken and take the zone whole (AXFR).
             txn.put_zone(&zone)?;
-            txn.append_audit(audit(actor, "zone.dnssec", Some(&zone), summary(&before), summary(&zone)))?;
+            let mut after = summary(&zone);
+            if let Some(after) = after.as_mut().and_then(|a| a.as_object_mut()) {
+                after.insert("step".into(), step.into());
+            }
+            txn.append_audit(audit(actor, "zone.dnssec", Some(&zone), summary(&before), after))?;
             Ok(zone)
         })?;
         self.publish(&zone.id)?;
@@ -106,10 +145,30 @@ impl Service {
     }
 }
 
+/// The zone's DNSSEC state, which a rollover needs.
+fn signed(dnssec: Option<&Dnssec>) -> Result<Dnssec> {
+    dnssec.cloned().ok_or_else(|| ValidationError::new("dnssec", "the zone is not signed").into())
+}
+
+fn key_failure(error: String) -> Error {
+    Error::Storage(crate::store::StoreError::Corrupt(error))
+}
+
 /// What the audit keeps of a zone's DNSSEC state: never a private key.
 fn summary(zone: &Zone) -> Option<serde_json::Value> {
     let dnssec = zone.dnssec.as_ref()?;
-    let keys: Vec<(u16, Timestamp)> = dnssec.keys.iter().map(|k| (k.tag(), k.created_at)).collect();
+    let keys: Vec<(u16, &str, String, Timestamp)> = dnssec
+        .keys
+        .iter()
+        .map(|k| {
+            (
+                k.tag(),
+                if k.role == crate::domain::dnssec::Role::Zsk { "zsk" } else { "ksk" },
+                format!("{:?}", k.state).to_lowercase(),
+                k.since,
+            )
+        })
+        .collect();
     Some(serde_json::json!({
         "algorithm": dnssec.algorithm, "denial": dnssec.denial, "phase": dnssec.phase, "keys": keys,
     }))

@@ -26,7 +26,7 @@ const RECORDS: &[(&str, &str, &str)] = &[
 ];
 
 /// Each answer kind the issue names, as (question, whether it has data).
-const QUESTIONS: &[(&str, &str, bool)] = &[
+pub const QUESTIONS: &[(&str, &str, bool)] = &[
     ("www.signed.test", "A", true),
     ("x.wild.signed.test", "A", true),
     ("alias.signed.test", "A", true),
@@ -40,7 +40,7 @@ const QUESTIONS: &[(&str, &str, bool)] = &[
     ("insecure.signed.test", "DS", false),
 ];
 
-fn signed_zone(s: &Server, token: &str, body: serde_json::Value) -> String {
+pub fn signed_zone(s: &Server, token: &str, body: serde_json::Value) -> String {
     let zone = s.zone(token, "signed.test");
     s.send("PATCH", &format!("/api/v1/dns-zones/{zone}/"), token, json!({"allow_transfer": ["127.0.0.1"]}));
     for (name, rtype, value) in RECORDS {
@@ -61,22 +61,38 @@ fn signed_zone(s: &Server, token: &str, body: serde_json::Value) -> String {
 
 /// The DS from the API as a trust anchor file for delv.
 fn anchor(s: &Server, token: &str, zone: &str, dir: &Path) -> std::path::PathBuf {
+    anchor_file(dir, "anchor.conf", &ds_records(s, token, zone))
+}
+
+/// The DS records the API gives for the registrar.
+pub fn ds_records(s: &Server, token: &str, zone: &str) -> Vec<String> {
     let state = s.get(&format!("/api/v1/dns-zones/{zone}/dnssec"), token);
     assert!(!state.text.to_lowercase().contains("private"), "{}", state.text);
-    let ds = state.body["ds"][0].as_str().expect("a DS").to_string();
-    let fields: Vec<&str> = ds.split(' ').collect();
-    assert_eq!(fields.len(), 4, "{ds}");
-    let path = dir.join("anchor.conf");
-    let text = format!(
-        "trust-anchors {{ signed.test. static-ds {} {} {} \"{}\"; }};\n",
-        fields[0], fields[1], fields[2], fields[3]
-    );
+    let ds: Vec<String> =
+        state.body["ds"].as_array().into_iter().flatten().filter_map(|d| d.as_str()).map(String::from).collect();
+    assert!(!ds.is_empty(), "{}", state.text);
+    ds
+}
+
+/// A trust anchor file for delv: these DS records of signed.test.
+pub fn anchor_file(dir: &Path, file: &str, ds: &[String]) -> std::path::PathBuf {
+    let mut text = String::from("trust-anchors {\n");
+    for record in ds {
+        let fields: Vec<&str> = record.split(' ').collect();
+        assert_eq!(fields.len(), 4, "{record}");
+        text.push_str(&format!(
+            "  signed.test. static-ds {} {} {} \"{}\";\n",
+            fields[0], fields[1], fields[2], fields[3]
+        ));
+    }
+    text.push_str("};\n");
+    let path = dir.join(file);
     std::fs::write(&path, text).expect("write the anchor");
     path
 }
 
 /// What delv says of one question: it must be "fully validated", positive or negative.
-fn delv(server: SocketAddr, anchor: &Path, name: &str, rtype: &str, positive: bool) {
+pub fn delv(server: SocketAddr, anchor: &Path, name: &str, rtype: &str, positive: bool) {
     let out = Command::new("delv")
         .arg("-a")
         .arg(anchor)
@@ -89,7 +105,7 @@ fn delv(server: SocketAddr, anchor: &Path, name: &str, rtype: &str, positive: bo
 }
 
 /// An AXFR of the zone passes dnssec-verify and ldns-verify-zone.
-fn verify_transfer(s: &Server, dir: &Path, denial: &str) {
+pub fn verify_transfer(s: &Server, dir: &Path, denial: &str) {
     let axfr = dig(s.dns, &["+onesoa", "signed.test", "AXFR"]);
     let lines: Vec<&str> = axfr.raw.lines().filter(|l| !l.starts_with(';') && !l.trim().is_empty()).collect();
     assert!(lines.iter().any(|l| l.contains("RRSIG")), "{}", axfr.raw);

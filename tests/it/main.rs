@@ -12,6 +12,7 @@ mod cli;
 mod dig;
 mod dns;
 mod dnssec;
+mod dnssec_rollover;
 mod durability;
 mod dyndns;
 mod metrics;

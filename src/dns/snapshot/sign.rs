@@ -25,11 +25,15 @@ const VALIDITY: i64 = 14 * 86_400;
 /// Expiry times are spread over up to a day, so signatures do not all end at once.
 const JITTER: i64 = 86_400;
 
-/// One key, ready to sign.
+/// One key, ready to sign, and what it signs.
 struct Signing {
     signer: Signer,
     tag: u16,
     algorithm: u8,
+    /// The apex key sets (DNSKEY, CDS, CDNSKEY).
+    keys: bool,
+    /// Every other set.
+    zone: bool,
 }
 
 /// How a name stands in the signed zone.
@@ -59,7 +63,11 @@ impl Signers {
         let keys = dnssec
             .keys
             .iter()
-            .map(|k| Ok(Signing { signer: k.signer()?, tag: k.tag(), algorithm: k.algorithm.number() }))
+            .filter(|k| k.signs_keys() || k.signs_zone())
+            .map(|k| {
+                let (keys, zone) = (k.signs_keys(), k.signs_zone());
+                Ok(Signing { signer: k.signer()?, tag: k.tag(), algorithm: k.algorithm.number(), keys, zone })
+            })
             .collect::<Result<Vec<_>, String>>()?;
         let signer_name = wire_lowercase(domain);
         Ok(Signers { keys, signer_name, now, rng: rand::rng(), earliest: i64::MAX, made: 0 })
@@ -70,8 +78,14 @@ impl Signers {
         let expires = self.now + VALIDITY - self.rng.random_range(0..JITTER);
         self.earliest = self.earliest.min(expires);
         let validity = (self.now - BACKDATE, expires);
-        let signatures: Vec<Vec<u8>> =
-            self.keys.iter().filter_map(|key| rrsig(owner, set, key, &self.signer_name, validity)).collect();
+        let key_set = matches!(set.rtype, DNSKEY | CDS | CDNSKEY);
+        let signs = |key: &&Signing| if key_set { key.keys } else { key.zone };
+        let signatures: Vec<Vec<u8>> = self
+            .keys
+            .iter()
+            .filter(signs)
+            .filter_map(|key| rrsig(owner, set, key, &self.signer_name, validity))
+            .collect();
         self.made += signatures.len() as u64;
         signatures
     }
@@ -193,7 +207,13 @@ impl ZoneSnapshot {
     fn put_key_sets(&mut self, dnssec: &Dnssec) {
         let dnskeys: Vec<Vec<u8>> = dnssec.keys.iter().map(|k| k.dnskey_rdata()).collect();
         let (cds, cdnskey) = match dnssec.phase {
-            Phase::Signed => (dnssec.keys.iter().map(|k| k.ds_rdata(&self.domain)).collect(), dnskeys.clone()),
+            Phase::Signed => {
+                let for_parent = dnssec.keys.iter().filter(|k| k.wants_ds());
+                (
+                    for_parent.clone().map(|k| k.ds_rdata(&self.domain)).collect(),
+                    for_parent.map(|k| k.dnskey_rdata()).collect(),
+                )
+            }
             Phase::Unsigning => (vec![vec![0, 0, 0, 0, 0]], vec![vec![0, 0, 3, 0, 0]]),
         };
         // NSEC3PARAM tells secondaries how the chain is hashed; its TTL is 0 (RFC 5155 §4).

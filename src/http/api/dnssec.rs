@@ -32,6 +32,9 @@ pub struct DnssecView {
     ds: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     cds_published: Option<bool>,
+    /// A KSK/CSK rollover waits for the operator to confirm the parent's DS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    awaiting_ds: Option<bool>,
     /// When the zone is next signed again at the latest (ISO 8601).
     #[serde(skip_serializing_if = "Option::is_none")]
     next_signing: Option<String>,
@@ -42,10 +45,16 @@ struct KeyView {
     key_tag: u16,
     flags: u16,
     algorithm: u8,
+    /// `csk`, `ksk` or `zsk`.
+    role: String,
     /// The DNSKEY RDATA in presentation form.
     dnskey: String,
-    state: &'static str,
+    /// `published` (in DNSKEY, not signing yet), `active`, `retiring` (signing beside its
+    /// successor until it goes) or `retired` (published, no longer signing).
+    state: String,
     created_at: String,
+    /// When the key entered its state.
+    since: String,
 }
 
 pub fn view(zone: &Zone, signed_until: Option<i64>) -> DnssecView {
@@ -58,17 +67,21 @@ pub fn view(zone: &Zone, signed_until: Option<i64>) -> DnssecView {
             keys: Vec::new(),
             ds: Vec::new(),
             cds_published: None,
+            awaiting_ds: None,
             next_signing: None,
         };
         return off;
     };
+    let word = |debug: String| debug.to_lowercase();
     let keys = dnssec.keys.iter().map(|k| KeyView {
         key_tag: k.tag(),
         flags: k.flags,
         algorithm: k.algorithm.number(),
+        role: word(format!("{:?}", k.role)),
         dnskey: k.dnskey_text(),
-        state: "active",
+        state: word(format!("{:?}", k.state)),
         created_at: iso8601(k.created_at),
+        since: iso8601(k.since),
     });
     DnssecView {
         enabled: true,
@@ -76,8 +89,9 @@ pub fn view(zone: &Zone, signed_until: Option<i64>) -> DnssecView {
         denial: Some(dnssec.denial),
         state: Some(dnssec.phase),
         keys: keys.collect(),
-        ds: dnssec.keys.iter().map(|k| k.ds_text(&zone.domain)).collect(),
+        ds: dnssec.keys.iter().filter(|k| k.wants_ds()).map(|k| k.ds_text(&zone.domain)).collect(),
         cds_published: Some(true),
+        awaiting_ds: Some(dnssec.awaiting_ds()),
         next_signing: signed_until.map(|t| iso8601(t - crate::service::RESIGN_BEFORE)),
     }
 }
@@ -91,6 +105,17 @@ pub struct SigningRequest {
     algorithm: Option<String>,
     /// `nsec` (default) or `nsec3`.
     denial: Option<String>,
+    /// A KSK and a ZSK (rolled automatically) instead of one CSK.
+    #[serde(default)]
+    split: bool,
+}
+
+/// A KSK/CSK rollover; the algorithm to move to, if another.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[schema(example = json!({"algorithm": "ed25519"}))]
+#[serde(deny_unknown_fields)]
+pub struct RolloverRequest {
+    algorithm: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -137,7 +162,7 @@ pub async fn enable(svc: web::Data<Service>, caller: Caller, path: web::Path<Str
     let svc = svc.into_inner();
     let (zone, created) = blocking({
         let svc = svc.clone();
-        move || svc.enable_dnssec(&caller, &path, algorithm, denial)
+        move || svc.enable_dnssec(&caller, &path, algorithm, denial, request.split)
     })
     .await?;
     Ok(respond(&svc, &zone, created))
@@ -159,6 +184,45 @@ pub async fn disable(
     let zone = blocking({
         let svc = svc.clone();
         move || svc.disable_dnssec(&caller, &path, query.force)
+    })
+    .await?;
+    Ok(respond(&svc, &zone, false))
+}
+
+/// A body that may be empty.
+fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, crate::domain::ValidationError> {
+    if body.iter().all(u8::is_ascii_whitespace) { Ok(T::default()) } else { parse_json(body, Dialect::Vps) }
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/dns-zones/{uuid}/dnssec/rollover", tag = "DNSSEC", operation_id = "dnssec_rollover",
+    summary = "Start a KSK/CSK rollover, optionally to another algorithm: the new key signs beside the old one, CDS/CDNSKEY list both",
+    params(super::vps::ZonePath), request_body = RolloverRequest,
+    responses((status = 200, description = "The state after", body = DnssecView), Errors)
+)]
+pub async fn rollover(svc: web::Data<Service>, caller: Caller, path: web::Path<String>, body: web::Bytes) -> ApiResult {
+    let request: RolloverRequest = optional_json(&body)?;
+    let algorithm = request.algorithm.as_deref().map(Algorithm::parse).transpose()?;
+    let svc = svc.into_inner();
+    let zone = blocking({
+        let svc = svc.clone();
+        move || svc.rollover_dnssec(&caller, &path, algorithm)
+    })
+    .await?;
+    Ok(respond(&svc, &zone, false))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/dns-zones/{uuid}/dnssec/confirm-ds", tag = "DNSSEC", operation_id = "dnssec_confirm_ds",
+    summary = "Confirm the parent has the new key's DS: the old keys retire and go after the rollover wait",
+    params(super::vps::ZonePath),
+    responses((status = 200, description = "The state after", body = DnssecView), Errors)
+)]
+pub async fn confirm_ds(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
+    let svc = svc.into_inner();
+    let zone = blocking({
+        let svc = svc.clone();
+        move || svc.confirm_ds(&caller, &path)
     })
     .await?;
     Ok(respond(&svc, &zone, false))

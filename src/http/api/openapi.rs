@@ -16,7 +16,7 @@ use super::{admin, dnssec, pdns, pocket, vps, zonefile};
     ),
     paths(
         vps::list_zones, vps::create_zone, vps::get_zone, vps::update_zone, vps::delete_zone,
-        vps::zone_records, vps::create_record, dnssec::status, dnssec::enable, dnssec::disable, zonefile::export_zone, zonefile::import_zone,
+        vps::zone_records, vps::create_record, dnssec::status, dnssec::enable, dnssec::disable, dnssec::rollover, dnssec::confirm_ds, zonefile::export_zone, zonefile::import_zone,
         vps::list_records, vps::get_record, vps::put_record, vps::patch_record, vps::delete_record,
         pocket::list_domains, pocket::get_domain, pocket::list_records, pocket::create_record,
         pocket::bulk, pocket::apply_template, pocket::update_record, pocket::delete_record,

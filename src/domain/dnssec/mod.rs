@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{Timestamp, ValidationError};
 
+mod rollover;
+pub use rollover::Policy;
+
 /// A DNSKEY algorithm nsbox signs with (RFC 8624's recommended two).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -78,7 +81,33 @@ impl std::fmt::Debug for PrivateKey {
     }
 }
 
-/// One signing key: a CSK (flags 257) signs every record set.
+/// What a key signs: a CSK everything, a KSK the apex key sets, a ZSK the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    #[default]
+    Csk,
+    Ksk,
+    Zsk,
+}
+
+/// Where a key is in its life (RFC 7583's phases, as nsbox steps through them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyState {
+    /// In the DNSKEY set, not signing yet: caches learn it first (ZSK pre-publication).
+    Published,
+    /// Signing.
+    #[default]
+    Active,
+    /// Still in the DNSKEY set and still signing, beside its successor, until caches and
+    /// the parent have moved on (KSK/CSK and algorithm rollovers: double signatures).
+    Retiring,
+    /// In the DNSKEY set, no longer signing (ZSK pre-publication's last step).
+    Retired,
+}
+
+/// One signing key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SigningKey {
     pub algorithm: Algorithm,
@@ -88,6 +117,13 @@ pub struct SigningKey {
     pub public: Vec<u8>,
     pub private: PrivateKey,
     pub created_at: Timestamp,
+    #[serde(default)]
+    pub role: Role,
+    #[serde(default)]
+    pub state: KeyState,
+    /// When the key entered its state.
+    #[serde(default)]
+    pub since: Timestamp,
 }
 
 /// A zone's DNSSEC settings and keys.
@@ -100,8 +136,8 @@ pub struct Dnssec {
 }
 
 impl SigningKey {
-    /// A new CSK of `algorithm`.
-    pub fn generate(algorithm: Algorithm, now: Timestamp) -> Result<SigningKey, String> {
+    /// A new key of `algorithm` for `role`, in `state` from now.
+    pub fn generate(algorithm: Algorithm, role: Role, state: KeyState, now: Timestamp) -> Result<SigningKey, String> {
         let rng = SystemRandom::new();
         let failed = |_| "the system random number generator failed".to_string();
         let (private, public) = match algorithm {
@@ -120,7 +156,33 @@ impl SigningKey {
                 (pkcs8.as_ref().to_vec(), pair.public_key().as_ref().to_vec())
             }
         };
-        Ok(SigningKey { algorithm, flags: 257, public, private: PrivateKey(private), created_at: now })
+        // The SEP bit (257) marks the keys the parent's DS points at.
+        let flags = if role == Role::Zsk { 256 } else { 257 };
+        Ok(SigningKey {
+            algorithm,
+            flags,
+            public,
+            private: PrivateKey(private),
+            created_at: now,
+            role,
+            state,
+            since: now,
+        })
+    }
+
+    /// Whether it signs the apex key sets (DNSKEY, CDS, CDNSKEY).
+    pub fn signs_keys(&self) -> bool {
+        self.role != Role::Zsk && matches!(self.state, KeyState::Active | KeyState::Retiring)
+    }
+
+    /// Whether it signs the zone's other sets.
+    pub fn signs_zone(&self) -> bool {
+        self.role != Role::Ksk && matches!(self.state, KeyState::Active | KeyState::Retiring)
+    }
+
+    /// Whether the parent should have a DS for it (CDS/CDNSKEY list it).
+    pub fn wants_ds(&self) -> bool {
+        self.role != Role::Zsk && self.state == KeyState::Active
     }
 
     /// The DNSKEY RDATA: flags, protocol 3, algorithm, public key.
@@ -278,7 +340,7 @@ mod tests {
     #[test]
     fn a_generated_key_signs_and_shows_no_secret() {
         for algorithm in [Algorithm::Ecdsap256sha256, Algorithm::Ed25519] {
-            let key = SigningKey::generate(algorithm, 0).expect("key");
+            let key = SigningKey::generate(algorithm, Role::Csk, KeyState::Active, 0).expect("key");
             assert!(key.signer().expect("signer").sign(b"data").is_some_and(|s| s.len() == 64));
             assert!(!format!("{key:?}").contains(&format!("{:?}", key.private.0)));
             assert_eq!(key.ds_text("example.com").split(' ').count(), 4);
