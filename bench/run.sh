@@ -9,6 +9,9 @@
 #   bench/run.sh zonefile     import and export of a 50,000-record zone file
 #   bench/run.sh footprint    PSS empty, while loading and after a restart with the 100k zone,
 #                             beside Knot (one worker) serving it; data file bytes per record
+#   bench/run.sh dnssec       beside Knot signing the same zone (one worker, ECDSA CSK, NSEC): full
+#                             signing of the 100k zone, q/CPU-s with DO=1 on the 10k zone; and
+#                             nsbox's sequential creates on a signed zone vs an unsigned one
 #   bench/run.sh commit       one durable redb commit by tables touched, exclusive vs shared file
 #   bench/run.sh fsync        one fdatasync by the number of scattered pages it writes (the disk)
 #   bench/run.sh ab OLD NEW   paired A/B of sequential creates between two nsbox binaries
@@ -118,6 +121,53 @@ case "${1:-api}" in
     kill "$KNOT"
     printf 'records %d\nPSS empty server          %7d KiB\nPSS peak while loading    %7d KiB (%.2fx steady)\nPSS after restart         %7d KiB\nKnot (1 worker) PSS       %7d KiB -> nsbox/Knot %.2fx\ndata file                 %7d bytes = %.0f bytes per record\n' \
       "$records" "$empty" "$peak" "$(echo "$peak / $steady" | bc -l)" "$steady" "$knot" "$(echo "$steady / $knot" | bc -l)" "$bytes" "$(echo "$bytes / $records" | bc -l)"
+    ;;
+  dnssec)
+    command -v dnsperf >/dev/null || { apt-get update -qq && apt-get install -y -qq dnsperf >/dev/null; }
+    KPORT=$((DNS_PORT + 1))
+    knot_signed() {  # zone dir: Knot serving the zone signed as nsbox signs it
+      mkdir -p "$WORK/knot"; rm -rf "$WORK/knot"/*
+      printf 'server:\n  listen: 127.0.0.1@%s\n  rundir: %s\n  udp-workers: 1\n  tcp-workers: 1\n  background-workers: 1\ndatabase:\n  storage: %s\npolicy:\n  - id: csk\n    algorithm: ecdsap256sha256\n    single-type-signing: on\n    nsec3: off\nzone:\n  - domain: bench.test\n    file: %s\n    zonefile-sync: -1\n    zonefile-load: difference-no-serial\n    journal-content: all\n    dnssec-signing: on\n    dnssec-policy: csk\n' \
+        "$KPORT" "$WORK/knot" "$WORK/knot" "$1/bench.test.zone" > "$WORK/knot/knot.conf"
+      knotd -c "$WORK/knot/knot.conf" >"$WORK/knot/log" 2>&1 &
+      KNOT=$!
+      for _ in $(seq 600); do dig +dnssec @127.0.0.1 -p "$KPORT" bench.test SOA | grep -q RRSIG && return; sleep 0.2; done
+      echo "Knot did not sign" >&2; exit 1
+    }
+    qcpu() {  # pid port: k queries per CPU-second of that process, DO=1, 15 s
+      local c0 c1 qps
+      dnsperf -s 127.0.0.1 -p "$2" -d "$ZDIR/queries.txt" -l 3 -c 10 -T 1 -q 100 -D >/dev/null 2>&1
+      c0=$(awk '{print $14+$15}' "/proc/$1/stat")
+      qps=$(dnsperf -s 127.0.0.1 -p "$2" -d "$ZDIR/queries.txt" -l 15 -c 10 -T 1 -q 100 -D 2>/dev/null | awk '/Queries per second/ {print $4}')
+      c1=$(awk '{print $14+$15}' "/proc/$1/stat")
+      echo "$(echo "$qps * 15 / (($c1 - $c0) / $(getconf CLK_TCK)) / 1000" | bc -l) $qps"
+    }
+    # Full signing of the 100k-record zone.
+    ZDIR=/tmp/dns-peers/zone-100000-20240601
+    [ -f "$ZDIR/bench.test.zone" ] || python3 "$PEERS/gen-zone.py" --records 100000 --outdir "$ZDIR" >/dev/null
+    NS_NAME=ns1.bench.test start
+    ZONE=$(python3 bench/load_zone.py --base "http://127.0.0.1:$HTTP_PORT" --token "$TOKEN" --zone "$ZDIR/bench.test.zone")
+    nsbox_sign=$(python3 bench/dnssec_api.py sign --base "http://127.0.0.1:$HTTP_PORT" --token "$TOKEN" --zone "$ZONE")
+    knot_signed "$ZDIR"
+    t0=$(date +%s.%N); knotc -c "$WORK/knot/knot.conf" -b zone-sign bench.test >/dev/null; t1=$(date +%s.%N)
+    knot_sign=$(echo "$t1 - $t0" | bc -l)
+    kill "$KNOT"; wait "$KNOT" 2>/dev/null || true
+    printf 'full signing, 100k records: nsbox %.2f s, Knot %.2f s -> nsbox/Knot %.2fx\n' "$nsbox_sign" "$knot_sign" "$(echo "$nsbox_sign / $knot_sign" | bc -l)"
+    # DO=1 queries on the signed 10k-record zone, and creates on it vs unsigned.
+    ZDIR=/tmp/dns-peers/zone-10000-20240601
+    [ -f "$ZDIR/bench.test.zone" ] || python3 "$PEERS/gen-zone.py" --records 10000 --outdir "$ZDIR" >/dev/null
+    NS_NAME=ns1.bench.test start
+    ZONE=$(python3 bench/load_zone.py --base "http://127.0.0.1:$HTTP_PORT" --token "$TOKEN" --zone "$ZDIR/bench.test.zone")
+    unsigned=$(python3 bench/dnssec_api.py creates --base "http://127.0.0.1:$HTTP_PORT" --token "$TOKEN" --zone "$ZONE" -n 500)
+    python3 bench/dnssec_api.py sign --base "http://127.0.0.1:$HTTP_PORT" --token "$TOKEN" --zone "$ZONE" >/dev/null
+    signed=$(python3 bench/dnssec_api.py creates --base "http://127.0.0.1:$HTTP_PORT" --token "$TOKEN" --zone "$ZONE" -n 500)
+    printf 'sequential creates: unsigned %.0f/s, signed %.0f/s -> signed/unsigned %.2fx\n' "$unsigned" "$signed" "$(echo "$signed / $unsigned" | bc -l)"
+    serve
+    read -r nsbox_k nsbox_qps <<<"$(qcpu "$PID" "$DNS_PORT")"
+    knot_signed "$ZDIR"
+    read -r knot_k knot_qps <<<"$(qcpu "$KNOT" "$KPORT")"
+    kill "$KNOT"; wait "$KNOT" 2>/dev/null || true
+    printf 'DO=1, signed 10k zone: nsbox %.1f k q/CPU-s (%.0f q/s), Knot %.1f k q/CPU-s (%.0f q/s) -> %.2fx\n' "$nsbox_k" "$nsbox_qps" "$knot_k" "$knot_qps" "$(echo "$nsbox_k / $knot_k" | bc -l)"
     ;;
   nxdomain)
     command -v dnsperf >/dev/null || { apt-get update -qq && apt-get install -y -qq dnsperf >/dev/null; }

@@ -271,3 +271,53 @@ fn metric(text: &str, series: &str) -> f64 {
     let line = text.lines().find(|l| l.starts_with(series)).unwrap_or_else(|| panic!("{series} in {text}"));
     line.rsplit(' ').next().and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{line}"))
 }
+
+#[test]
+fn either_dialects_tokens_use_it_by_their_scopes_and_big_signed_answers_go_by_tcp() {
+    let s = Server::start();
+    let owner = s.user_token("owner", &[], &[]);
+    let zone = signed_zone(&s, &owner, json!({}));
+    let user_id = s.get("/api/v1/users", &s.admin_token).body["users"]
+        .as_array()
+        .and_then(|u| u.iter().find(|u| u["username"] == "owner").map(|u| u["id"].clone()))
+        .expect("the owner");
+    for style in ["vps", "sk_live"] {
+        let token = |scopes: &[&str]| {
+            let body =
+                json!({"name": format!("{style} {scopes:?}"), "user_id": user_id, "scopes": scopes, "style": style});
+            let made = s.post("/api/v1/tokens", &s.admin_token, body);
+            assert_eq!(made.status, 201, "{}", made.text);
+            made.body["token"].as_str().unwrap_or_default().to_string()
+        };
+        let (reader, updater) = (token(&["dns:read"]), token(&["dns:update"]));
+        let path = format!("/api/v1/dns-zones/{zone}/dnssec");
+        assert_eq!(s.get(&path, &reader).body["enabled"], true, "{style}");
+        s.post(&format!("{path}/rollover"), &reader, json!({})).error(403, "forbidden");
+        s.get(&path, &updater).error(403, "forbidden");
+        if style == "vps" {
+            let rolled = s.post(&format!("{path}/rollover"), &updater, json!({}));
+            assert_eq!(rolled.status, 200, "{style}: {}", rolled.text);
+            let confirmed = s.post(&format!("{path}/confirm-ds"), &updater, json!({}));
+            assert_eq!(confirmed.status, 200, "{style}: {}", confirmed.text);
+        } else {
+            // One rollover at a time: the old key is still retiring.
+            s.post(&format!("{path}/rollover"), &updater, json!({})).error(400, "validation_error");
+            let leaving = s.request("DELETE", &path, Some(&updater), None);
+            assert_eq!(leaving.body["state"], "unsigning", "{style}: {}", leaving.text);
+        }
+    }
+
+    // An answer that fits in 512 bytes without its signatures but not with them.
+    let text = "x".repeat(200);
+    let big = s.post(
+        &format!("/api/v1/dns-zones/{zone}/records"),
+        &owner,
+        json!({"name": "big", "record_type": "TXT", "value": format!("\"{text}\" \"{text}\"")}),
+    );
+    assert_eq!(big.status, 201, "{}", big.text);
+    assert!(!dig(s.dns, &["+bufsize=512", "+ignore", "big.signed.test", "TXT"]).tc());
+    let udp = dig(s.dns, &["+dnssec", "+bufsize=512", "+ignore", "big.signed.test", "TXT"]);
+    assert!(udp.tc() && udp.answer.is_empty(), "{}", udp.raw);
+    let tcp = dig(s.dns, &["+dnssec", "+tcp", "big.signed.test", "TXT"]);
+    assert!(tcp.answer.iter().any(|r| r.2 == "RRSIG") && !tcp.tc(), "{}", tcp.raw);
+}
