@@ -146,7 +146,7 @@ case "${1:-api}" in
     ZDIR=/tmp/dns-peers/zone-100000-20240601
     [ -f "$ZDIR/bench.test.zone" ] || python3 "$PEERS/gen-zone.py" --records 100000 --outdir "$ZDIR" >/dev/null
     NS_NAME=ns1.bench.test start
-    ZONE=$(python3 bench/load_zone.py --base "http://127.0.0.1:$HTTP_PORT" --token "$TOKEN" --zone "$ZDIR/bench.test.zone")
+    ZONE=$(python3 bench/load_zone.py --base "http://127.0.0.1:$HTTP_PORT" --token "$TOKEN" --zone "$ZDIR/bench.test.zone" | awk '{print $1}')
     nsbox_sign=$(python3 bench/dnssec_api.py sign --base "http://127.0.0.1:$HTTP_PORT" --token "$TOKEN" --zone "$ZONE")
     knot_signed "$ZDIR"
     t0=$(date +%s.%N); knotc -c "$WORK/knot/knot.conf" -b zone-sign bench.test >/dev/null; t1=$(date +%s.%N)
@@ -157,7 +157,7 @@ case "${1:-api}" in
     ZDIR=/tmp/dns-peers/zone-10000-20240601
     [ -f "$ZDIR/bench.test.zone" ] || python3 "$PEERS/gen-zone.py" --records 10000 --outdir "$ZDIR" >/dev/null
     NS_NAME=ns1.bench.test start
-    ZONE=$(python3 bench/load_zone.py --base "http://127.0.0.1:$HTTP_PORT" --token "$TOKEN" --zone "$ZDIR/bench.test.zone")
+    ZONE=$(python3 bench/load_zone.py --base "http://127.0.0.1:$HTTP_PORT" --token "$TOKEN" --zone "$ZDIR/bench.test.zone" | awk '{print $1}')
     unsigned=$(python3 bench/dnssec_api.py creates --base "http://127.0.0.1:$HTTP_PORT" --token "$TOKEN" --zone "$ZONE" -n 500)
     python3 bench/dnssec_api.py sign --base "http://127.0.0.1:$HTTP_PORT" --token "$TOKEN" --zone "$ZONE" >/dev/null
     signed=$(python3 bench/dnssec_api.py creates --base "http://127.0.0.1:$HTTP_PORT" --token "$TOKEN" --zone "$ZONE" -n 500)

@@ -160,24 +160,23 @@ impl Metrics {
             self.signatures_made.load(Relaxed)
         );
         let zones = self.signed_zones.lock().unwrap_or_else(|p| p.into_inner());
-        let _ = writeln!(
-            out,
-            "# HELP nsbox_dnssec_signature_expiry_seconds The earliest RRSIG expiry of a signed zone (Unix time).\n# TYPE nsbox_dnssec_signature_expiry_seconds gauge"
-        );
-        for (zone, state) in zones.iter() {
-            if let Some(expires) = state.expires {
-                let _ = writeln!(out, "nsbox_dnssec_signature_expiry_seconds{{zone=\"{zone}\"}} {expires}");
+        let per_zone = |out: &mut String, name: &str, help: &str, value: fn(&Signing) -> Option<i64>| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+            for (zone, state) in zones.iter() {
+                if let Some(v) = value(state) {
+                    let _ = writeln!(out, "{name}{{zone=\"{zone}\"}} {v}");
+                }
             }
-        }
-        let _ = writeln!(
+        };
+        per_zone(
             out,
-            "# HELP nsbox_dnssec_last_signing_error_seconds When signing a zone last failed (Unix time).\n# TYPE nsbox_dnssec_last_signing_error_seconds gauge"
+            "nsbox_dnssec_signature_expiry_seconds",
+            "The earliest RRSIG expiry of a signed zone (Unix time).",
+            |s| s.expires,
         );
-        for (zone, state) in zones.iter() {
-            if let Some(at) = state.failed_at {
-                let _ = writeln!(out, "nsbox_dnssec_last_signing_error_seconds{{zone=\"{zone}\"}} {at}");
-            }
-        }
+        per_zone(out, "nsbox_dnssec_last_signing_error_seconds", "When signing a zone last failed (Unix time).", |s| {
+            s.failed_at
+        });
     }
 
     pub fn render(&self, zones: usize, records: u64) -> String {

@@ -44,12 +44,7 @@ pub fn signed_zone(s: &Server, token: &str, body: serde_json::Value) -> String {
     let zone = s.zone(token, "signed.test");
     s.send("PATCH", &format!("/api/v1/dns-zones/{zone}/"), token, json!({"allow_transfer": ["127.0.0.1"]}));
     for (name, rtype, value) in RECORDS {
-        let r = s.post(
-            &format!("/api/v1/dns-zones/{zone}/records"),
-            token,
-            json!({"name": name, "record_type": rtype, "value": value}),
-        );
-        assert_eq!(r.status, 201, "{}", r.text);
+        add(s, token, &zone, name, rtype, value);
     }
     let signed = s.post(&format!("/api/v1/dns-zones/{zone}/dnssec"), token, body);
     assert_eq!(signed.status, 201, "{}", signed.text);
@@ -57,6 +52,16 @@ pub fn signed_zone(s: &Server, token: &str, body: serde_json::Value) -> String {
     let again = s.post(&format!("/api/v1/dns-zones/{zone}/dnssec"), token, json!({}));
     assert_eq!(again.status, 200, "signing a signed zone again changes nothing: {}", again.text);
     zone
+}
+
+/// Adds one record through the VPS.org API.
+fn add(s: &Server, token: &str, zone: &str, name: &str, rtype: &str, value: &str) {
+    let r = s.post(
+        &format!("/api/v1/dns-zones/{zone}/records"),
+        token,
+        json!({"name": name, "record_type": rtype, "value": value}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
 }
 
 /// The DS from the API as a trust anchor file for delv.
@@ -138,19 +143,9 @@ fn validates_throughout(algorithm: &str, denial: &str) {
     verify_transfer(&s, dir.path(), denial);
 
     // Changes through the API are signed before it answers.
-    let added = s.post(
-        &format!("/api/v1/dns-zones/{zone}/records"),
-        &token,
-        json!({"name": "new", "record_type": "AAAA", "value": "2001:db8::1"}),
-    );
-    assert_eq!(added.status, 201, "{}", added.text);
+    add(&s, &token, &zone, "new", "AAAA", "2001:db8::1");
     delv(s.dns, &anchor, "new.signed.test", "AAAA", true);
-    let deep = s.post(
-        &format!("/api/v1/dns-zones/{zone}/records"),
-        &token,
-        json!({"name": "x.y.z", "record_type": "TXT", "value": "below two new empty non-terminals"}),
-    );
-    assert_eq!(deep.status, 201, "{}", deep.text);
+    add(&s, &token, &zone, "x.y.z", "TXT", "below two new empty non-terminals");
     delv(s.dns, &anchor, "y.z.signed.test", "TXT", false);
     let records = s.get(&format!("/api/v1/dns-zones/{zone}/records"), &token);
     for name in ["www", "a.b.ent"] {
@@ -309,12 +304,7 @@ fn either_dialects_tokens_use_it_by_their_scopes_and_big_signed_answers_go_by_tc
 
     // An answer that fits in 512 bytes without its signatures but not with them.
     let text = "x".repeat(200);
-    let big = s.post(
-        &format!("/api/v1/dns-zones/{zone}/records"),
-        &owner,
-        json!({"name": "big", "record_type": "TXT", "value": format!("\"{text}\" \"{text}\"")}),
-    );
-    assert_eq!(big.status, 201, "{}", big.text);
+    add(&s, &owner, &zone, "big", "TXT", &format!("\"{text}\" \"{text}\""));
     assert!(!dig(s.dns, &["+bufsize=512", "+ignore", "big.signed.test", "TXT"]).tc());
     let udp = dig(s.dns, &["+dnssec", "+bufsize=512", "+ignore", "big.signed.test", "TXT"]);
     assert!(udp.tc() && udp.answer.is_empty(), "{}", udp.raw);

@@ -126,9 +126,22 @@ pub struct DisableQuery {
     force: bool,
 }
 
-fn respond(svc: &Service, zone: &Zone, created: bool) -> HttpResponse {
-    let body = view(zone, svc.nameserver().signed_until(&zone.domain));
-    if created { HttpResponse::Created().json(body) } else { HttpResponse::Ok().json(body) }
+/// Runs a DNSSEC call on the blocking pool and answers with the zone's state after it: 201
+/// when the call says it signed the zone anew.
+async fn state_after(
+    svc: web::Data<Service>,
+    call: impl FnOnce(&Service) -> crate::service::Result<(Zone, bool)> + Send + 'static,
+) -> ApiResult {
+    let svc = svc.into_inner();
+    let worker = svc.clone();
+    let (zone, created) = blocking(move || call(&worker)).await?;
+    let body = view(&zone, svc.nameserver().signed_until(&zone.domain));
+    Ok(if created { HttpResponse::Created().json(body) } else { HttpResponse::Ok().json(body) })
+}
+
+/// A body that may be empty.
+fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, crate::domain::ValidationError> {
+    if body.iter().all(u8::is_ascii_whitespace) { Ok(T::default()) } else { parse_json(body, Dialect::Vps) }
 }
 
 #[utoipa::path(
@@ -137,13 +150,7 @@ fn respond(svc: &Service, zone: &Zone, created: bool) -> HttpResponse {
     responses((status = 200, description = "The state", body = DnssecView), Errors)
 )]
 pub async fn status(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
-    let svc = svc.into_inner();
-    let zone = blocking({
-        let svc = svc.clone();
-        move || svc.dnssec(&caller, &path)
-    })
-    .await?;
-    Ok(respond(&svc, &zone, false))
+    state_after(svc, move |svc| Ok((svc.dnssec(&caller, &path)?, false))).await
 }
 
 #[utoipa::path(
@@ -152,20 +159,10 @@ pub async fn status(svc: web::Data<Service>, caller: Caller, path: web::Path<Str
     responses((status = 201, description = "Signed now", body = DnssecView), (status = 200, description = "Signed already", body = DnssecView), Errors)
 )]
 pub async fn enable(svc: web::Data<Service>, caller: Caller, path: web::Path<String>, body: web::Bytes) -> ApiResult {
-    let request: SigningRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        SigningRequest::default()
-    } else {
-        parse_json(&body, Dialect::Vps)?
-    };
+    let request: SigningRequest = optional_json(&body)?;
     let algorithm = Algorithm::parse(request.algorithm.as_deref().unwrap_or("ecdsap256sha256"))?;
     let denial = Denial::parse(request.denial.as_deref().unwrap_or("nsec"))?;
-    let svc = svc.into_inner();
-    let (zone, created) = blocking({
-        let svc = svc.clone();
-        move || svc.enable_dnssec(&caller, &path, algorithm, denial, request.split)
-    })
-    .await?;
-    Ok(respond(&svc, &zone, created))
+    state_after(svc, move |svc| svc.enable_dnssec(&caller, &path, algorithm, denial, request.split)).await
 }
 
 #[utoipa::path(
@@ -180,18 +177,7 @@ pub async fn disable(
     path: web::Path<String>,
     query: web::Query<DisableQuery>,
 ) -> ApiResult {
-    let svc = svc.into_inner();
-    let zone = blocking({
-        let svc = svc.clone();
-        move || svc.disable_dnssec(&caller, &path, query.force)
-    })
-    .await?;
-    Ok(respond(&svc, &zone, false))
-}
-
-/// A body that may be empty.
-fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, crate::domain::ValidationError> {
-    if body.iter().all(u8::is_ascii_whitespace) { Ok(T::default()) } else { parse_json(body, Dialect::Vps) }
+    state_after(svc, move |svc| Ok((svc.disable_dnssec(&caller, &path, query.force)?, false))).await
 }
 
 #[utoipa::path(
@@ -203,13 +189,7 @@ fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Resul
 pub async fn rollover(svc: web::Data<Service>, caller: Caller, path: web::Path<String>, body: web::Bytes) -> ApiResult {
     let request: RolloverRequest = optional_json(&body)?;
     let algorithm = request.algorithm.as_deref().map(Algorithm::parse).transpose()?;
-    let svc = svc.into_inner();
-    let zone = blocking({
-        let svc = svc.clone();
-        move || svc.rollover_dnssec(&caller, &path, algorithm)
-    })
-    .await?;
-    Ok(respond(&svc, &zone, false))
+    state_after(svc, move |svc| Ok((svc.rollover_dnssec(&caller, &path, algorithm)?, false))).await
 }
 
 #[utoipa::path(
@@ -219,11 +199,5 @@ pub async fn rollover(svc: web::Data<Service>, caller: Caller, path: web::Path<S
     responses((status = 200, description = "The state after", body = DnssecView), Errors)
 )]
 pub async fn confirm_ds(svc: web::Data<Service>, caller: Caller, path: web::Path<String>) -> ApiResult {
-    let svc = svc.into_inner();
-    let zone = blocking({
-        let svc = svc.clone();
-        move || svc.confirm_ds(&caller, &path)
-    })
-    .await?;
-    Ok(respond(&svc, &zone, false))
+    state_after(svc, move |svc| Ok((svc.confirm_ds(&caller, &path)?, false))).await
 }
