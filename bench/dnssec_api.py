@@ -41,8 +41,9 @@ def main():
         print(f"{time.perf_counter() - start:.3f}")
         return
     start = time.perf_counter()
+    run = int(start * 1000) % 1_000_000
     for i in range(a.n):
-        body = {"name": f"bench-create-{i}", "record_type": "A", "value": "192.0.2.1"}
+        body = {"name": f"bench-create-{run}-{i}", "record_type": "A", "value": "192.0.2.1"}
         call(conn, a.token, "POST", f"/api/v1/dns-zones/{a.zone}/records", body)
     print(f"{a.n / (time.perf_counter() - start):.1f}")
 

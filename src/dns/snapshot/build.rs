@@ -100,11 +100,11 @@ impl ZoneSnapshot {
         next.update_cuts(changed());
         next.nsec3 = self.nsec3.clone();
         if let Some(dnssec) = &zone.dnssec {
-            let mut touched: Vec<String> =
-                changed().map(|r| crate::domain::name::absolute(&r.data.name, &next.domain)).collect();
-            touched.push(next.domain.clone());
+            let owner = |r: &StoredRecord| crate::domain::name::absolute(&r.data.name, &next.domain);
+            let mut sets: Vec<(String, u16)> = changed().map(|r| (owner(r), r.data.rtype.0)).collect();
+            sets.push((next.domain.clone(), u16::from(RecordType::SOA)));
             next.signed_until = self.signed_until;
-            next.signing = Some(next.resign(dnssec, touched, crate::domain::now()));
+            next.signing = Some(next.resign(dnssec, sets, crate::domain::now()));
             if let Some(Err(error)) = &next.signing {
                 tracing::error!(zone = %zone.domain, %error, "the change could not be signed");
                 return None;

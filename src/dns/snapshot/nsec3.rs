@@ -48,50 +48,53 @@ impl ZoneSnapshot {
     }
 
     /// Brings the links of `names` in line with the zone after a change; returns the hashes
-    /// whose NSEC3 changed (the names' own and their predecessors), to be signed again.
+    /// whose NSEC3 changed (a link that came or went moves its predecessor's), to be signed
+    /// again.
     pub(super) fn sync_nsec3(&mut self, names: &[String]) -> Vec<[u8; 20]> {
-        let mut changed = Vec::new();
+        let mut moved = Vec::new();
         for name in names {
             let hash = nsec3_hash(name);
             match (self.in_nsec3_chain(name), self.nsec3.contains_key(&hash)) {
-                (true, _) => {
-                    self.nsec3
-                        .entry(hash)
-                        .or_insert_with(|| Link { name: name.as_str().into(), node: Node::default() });
-                    changed.push(hash);
+                (true, true) => moved.push(hash),
+                (true, false) => {
+                    self.nsec3.insert(hash, Link { name: name.as_str().into(), node: Node::default() });
+                    moved.push(hash);
+                    moved.extend(self.nsec3_before(&hash).map(|(h, _)| *h));
                 }
                 (false, true) => {
                     self.nsec3.remove(&hash);
+                    moved.extend(self.nsec3_before(&hash).map(|(h, _)| *h));
                 }
-                (false, false) => continue,
+                (false, false) => {}
             }
-            changed.extend(self.nsec3_before(&hash).map(|(h, _)| *h));
         }
-        changed.sort_unstable();
-        changed.dedup();
-        changed.retain(|hash| self.nsec3.contains_key(hash));
-        for hash in &changed {
-            self.write_nsec3(hash);
-        }
-        changed
+        moved.sort_unstable();
+        moved.dedup();
+        moved.retain(|hash| self.write_nsec3(hash));
+        moved
     }
 
-    /// The NSEC3 of one link: the next hash (wrapping) and the types at its name.
-    fn write_nsec3(&mut self, hash: &[u8; 20]) {
+    /// The NSEC3 of one link: the next hash (wrapping) and the types at its name; whether
+    /// it changed.
+    fn write_nsec3(&mut self, hash: &[u8; 20]) -> bool {
         use std::ops::Bound::{Excluded, Unbounded};
         let after = self.nsec3.range::<_, [u8; 20]>((Excluded(hash), Unbounded)).next();
         let next = after.or_else(|| self.nsec3.iter().next());
-        let Some(next) = next.map(|(h, _)| *h) else { return };
-        let Some(link) = self.nsec3.get(hash) else { return };
+        let Some(next) = next.map(|(h, _)| *h) else { return false };
+        let Some(link) = self.nsec3.get(hash) else { return false };
         let types = self.types_for_nsec3(&link.name);
         let ttl = self.negative_soa.ttl;
         let mut data = Vec::with_capacity(26 + 32);
         data.extend_from_slice(&[1, 0, 0, 0, 0, 20]);
         data.extend_from_slice(&next);
         data.extend(rdata::type_bitmap(&types));
-        if let Some(link) = self.nsec3.get_mut(hash) {
-            link.node.put(RRset::new(NSEC3, [(ttl, data.as_slice())]));
+        let nsec3 = RRset::new(NSEC3, [(ttl, data.as_slice())]);
+        let Some(link) = self.nsec3.get_mut(hash) else { return false };
+        let changed = link.node.get(NSEC3) != Some(&nsec3);
+        if changed {
+            link.node.put(nsec3);
         }
+        changed
     }
 
     /// The types an NSEC3 lists for `name`: its sets, and RRSIG where any is signed.

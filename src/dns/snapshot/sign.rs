@@ -122,30 +122,45 @@ impl ZoneSnapshot {
         }
     }
 
-    /// Signs again after a change of records at `touched` (their owners; the apex for the
-    /// SOA): only those names' sets and their NSEC neighbours, as Knot signs incrementally.
-    /// The chain is mended around each name that came, went or changed types.
-    pub(super) fn resign(&mut self, dnssec: &Dnssec, mut touched: Vec<String>, now: i64) -> Result<(i64, u64), String> {
+    /// Signs again after a change of records: `changed` holds each changed set's owner and
+    /// type (the apex's SOA among them). Only those sets are signed again, with the NSEC or
+    /// NSEC3 records the change moved (a name's own, and its predecessor's when the name came
+    /// or went), as Knot signs incrementally.
+    pub(super) fn resign(
+        &mut self,
+        dnssec: &Dnssec,
+        changed: Vec<(String, u16)>,
+        now: i64,
+    ) -> Result<(i64, u64), String> {
         let mut signers = Signers::new(dnssec, &self.domain, now)?;
-        touched.sort_by(|a, b| node::canonical_cmp(a, b));
-        touched.dedup();
-        let resigned = match dnssec.denial {
-            Denial::Nsec => self.mend_nsec_chain(&touched),
-            Denial::Nsec3 => {
-                let links = self.mend_nsec3_chain(&touched);
-                self.sign_links(&links, &mut signers);
-                touched.into_iter().filter(|name| self.node(name).is_some()).collect()
+        let mut work: std::collections::BTreeMap<String, Vec<u16>> = std::collections::BTreeMap::new();
+        for (name, rtype) in changed {
+            work.entry(name).or_default().push(rtype);
+        }
+        let mut names: Vec<String> = work.keys().cloned().collect();
+        names.sort_by(|a, b| node::canonical_cmp(a, b));
+        match dnssec.denial {
+            Denial::Nsec => {
+                for name in self.mend_nsec_chain(&names) {
+                    work.entry(name).or_default().push(NSEC);
+                }
             }
-        };
-        for name in &resigned {
-            self.sign_node(name, &mut signers);
+            Denial::Nsec3 => {
+                let links = self.mend_nsec3_chain(&names);
+                self.sign_links(&links, &mut signers);
+            }
+        }
+        for (name, types) in &work {
+            self.sign_sets(name, types, &mut signers);
         }
         Ok((signers.earliest.min(self.signed_until.unwrap_or(i64::MAX)), signers.made))
     }
 
     /// The NSEC chain around names that came, went or changed types; returns the names
-    /// whose NSEC changed (theirs and their predecessors'), to be signed again.
+    /// whose NSEC changed (theirs, and their predecessors' where a name came or went).
     fn mend_nsec_chain(&mut self, touched: &[String]) -> Vec<String> {
+        let had_nsec = |snapshot: &Self, name: &str| snapshot.node(name).is_some_and(|n| n.get(NSEC).is_some());
+        let before: Vec<bool> = touched.iter().map(|name| had_nsec(self, name)).collect();
         for name in touched {
             if !self.belongs_in_chain(name) {
                 self.leave_chain(name);
@@ -153,18 +168,18 @@ impl ZoneSnapshot {
         }
         let ttl = self.negative_soa.ttl;
         let mut resigned: Vec<String> = Vec::new();
-        for name in touched {
-            if self.belongs_in_chain(name) {
-                self.put_nsec(name, ttl);
+        for (name, was_in) in touched.iter().zip(before) {
+            let is_in = self.belongs_in_chain(name);
+            if is_in && self.put_nsec(name, ttl) {
                 resigned.push(name.clone());
             }
-            if let Some(before) = self.chain_neighbour_before(name) {
-                self.put_nsec(&before, ttl);
+            if is_in != was_in
+                && let Some(before) = self.chain_neighbour_before(name)
+                && self.put_nsec(&before, ttl)
+            {
                 resigned.push(before);
             }
         }
-        resigned.sort_by(|a, b| node::canonical_cmp(a, b));
-        resigned.dedup();
         resigned
     }
 
@@ -187,6 +202,23 @@ impl ZoneSnapshot {
         names.sort();
         names.dedup();
         self.sync_nsec3(&names)
+    }
+
+    /// Signs again the sets of these types at `name`, keeping the other sets' signatures.
+    fn sign_sets(&mut self, name: &str, types: &[u16], signers: &mut Signers) {
+        let standing = self.standing(name);
+        let Some(node) = self.nodes.get(&node::Lookup(name)) else { return };
+        let covered = |rrsig: &[u8]| rrsig.get(..2).map_or(0, |t| u16::from_be_bytes([t[0], t[1]]));
+        let present = |rtype: u16| node.get(rtype).is_some() && signs(&standing, rtype);
+        let kept = node.get(RRSIG).into_iter().flat_map(RRset::records).map(|(_, r)| r.to_vec());
+        let mut signatures: Vec<Vec<u8>> =
+            kept.filter(|r| !types.contains(&covered(r)) && present(covered(r))).collect();
+        for set in node.rrsets.iter().filter(|set| types.contains(&set.rtype) && signs(&standing, set.rtype)) {
+            signatures.extend(signers.sign_set(name, set));
+        }
+        if let Some(node) = self.nodes.get_mut(&node::Lookup(name)) {
+            node.put(RRset::new(RRSIG, signatures.iter().map(|s| (original_ttl(s), s.as_slice()))));
+        }
     }
 
     /// Replaces the signatures at `name` with new ones over each set it signs.
@@ -237,18 +269,24 @@ impl ZoneSnapshot {
     }
 
     /// The NSEC at `name`, pointing at the next name in the chain.
-    fn put_nsec(&mut self, name: &str, ttl: u32) {
+    /// Writes the NSEC at `name`; whether it changed.
+    fn put_nsec(&mut self, name: &str, ttl: u32) -> bool {
         let next = self.chain_neighbour_after(name).unwrap_or_else(|| self.domain.clone());
-        self.put_nsec_to(name, &next, ttl);
+        self.put_nsec_to(name, &next, ttl)
     }
 
-    fn put_nsec_to(&mut self, name: &str, next: &str, ttl: u32) {
-        let Some(node) = self.nodes.get_mut(&node::Lookup(name)) else { return };
+    fn put_nsec_to(&mut self, name: &str, next: &str, ttl: u32) -> bool {
+        let Some(node) = self.nodes.get_mut(&node::Lookup(name)) else { return false };
         let mut types: Vec<u16> = node.rrsets.iter().map(|s| s.rtype).filter(|t| !is_dnssec_own(*t)).collect();
         types.extend([NSEC, RRSIG]);
         let mut data = wire_lowercase(next);
         data.extend(rdata::type_bitmap(&types));
-        node.put(RRset::new(NSEC, [(ttl, data.as_slice())]));
+        let nsec = RRset::new(NSEC, [(ttl, data.as_slice())]);
+        let changed = node.get(NSEC) != Some(&nsec);
+        if changed {
+            node.put(nsec);
+        }
+        changed
     }
 
     /// Takes `name` out of the chain: its NSEC and signatures go, and the name too if nothing
