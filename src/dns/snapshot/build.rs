@@ -34,6 +34,7 @@ impl ZoneSnapshot {
             cuts,
             dnames,
             nsec3: Default::default(),
+            keys: None,
             signed_until: None,
             signing: None,
         }
@@ -86,7 +87,7 @@ impl ZoneSnapshot {
         // A signed zone is signed again whole when a cut or a DNAME moves (which names are the
         // zone's own changes with it), or when the version served was not signed.
         let moves_cuts = || changed().any(|r| matches!(r.data.rtype, Stored::NS | Stored::DNAME));
-        if changed().any(is_apex_ns) || (zone.dnssec.is_some() && (self.signed_until.is_none() || moves_cuts())) {
+        if changed().any(is_apex_ns) || (zone.dnssec.is_some() && (self.keys.is_none() || moves_cuts())) {
             return None;
         }
         let mut next = Self::versioned(zone, settings, self.nodes.clone(), self.cuts.clone(), self.dnames.clone());
@@ -99,16 +100,12 @@ impl ZoneSnapshot {
         }
         next.update_cuts(changed());
         next.nsec3 = self.nsec3.clone();
-        if let Some(dnssec) = &zone.dnssec {
+        if let (Some(dnssec), Some(keys)) = (&zone.dnssec, &self.keys) {
             let owner = |r: &StoredRecord| crate::domain::name::absolute(&r.data.name, &next.domain);
             let mut sets: Vec<(String, u16)> = changed().map(|r| (owner(r), r.data.rtype.0)).collect();
             sets.push((next.domain.clone(), u16::from(RecordType::SOA)));
             next.signed_until = self.signed_until;
-            next.signing = Some(next.resign(dnssec, sets, crate::domain::now()));
-            if let Some(Err(error)) = &next.signing {
-                tracing::error!(zone = %zone.domain, %error, "the change could not be signed");
-                return None;
-            }
+            next.signing = Some(Ok(next.resign(dnssec, keys.clone(), sets, crate::domain::now())));
         }
         Some(next)
     }

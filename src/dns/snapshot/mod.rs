@@ -48,6 +48,8 @@ pub struct ZoneSnapshot {
     dnames: SharedSet<String>,
     /// The NSEC3 chain of a zone signed with NSEC3; empty otherwise.
     nsec3: nsec3::Chain,
+    /// A signed zone's keys, read for signing its next versions.
+    keys: Option<Arc<sign::Keys>>,
     /// For a signed zone, when its first signature expires (Unix seconds).
     pub signed_until: Option<i64>,
     /// How signing this version went: its earliest expiry and the signatures made, or why

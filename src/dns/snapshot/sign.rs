@@ -3,6 +3,8 @@
 //! every authoritative record set. Names below a zone cut are not signed; at a cut only DS and
 //! NSEC are (the NS there belong to the child).
 
+use std::sync::Arc;
+
 use rand::Rng;
 
 use super::ZoneSnapshot;
@@ -49,7 +51,7 @@ pub enum Standing {
 
 /// The keys of a zone, ready to sign, and what every signature shares.
 struct Signers {
-    keys: Vec<Signing>,
+    keys: Arc<Keys>,
     /// The zone's name in wire form: every RRSIG's signer.
     signer_name: Vec<u8>,
     now: i64,
@@ -58,8 +60,12 @@ struct Signers {
     made: u64,
 }
 
-impl Signers {
-    fn new(dnssec: &Dnssec, domain: &str, now: i64) -> Result<Signers, String> {
+/// A zone's keys read for signing, kept with its snapshot: reading a key (PKCS#8, and the
+/// public point checked) costs more than a signature, and a change needs only a few of those.
+pub struct Keys(Vec<Signing>);
+
+impl Keys {
+    fn read(dnssec: &Dnssec) -> Result<Keys, String> {
         let keys = dnssec
             .keys
             .iter()
@@ -69,8 +75,14 @@ impl Signers {
                 Ok(Signing { signer: k.signer()?, tag: k.tag(), algorithm: k.algorithm.number(), keys, zone })
             })
             .collect::<Result<Vec<_>, String>>()?;
+        Ok(Keys(keys))
+    }
+}
+
+impl Signers {
+    fn new(keys: Arc<Keys>, domain: &str, now: i64) -> Signers {
         let signer_name = wire_lowercase(domain);
-        Ok(Signers { keys, signer_name, now, rng: rand::rng(), earliest: i64::MAX, made: 0 })
+        Signers { keys, signer_name, now, rng: rand::rng(), earliest: i64::MAX, made: 0 }
     }
 
     /// The RRSIGs of one set, by every key.
@@ -82,6 +94,7 @@ impl Signers {
         let signs = |key: &&Signing| if key_set { key.keys } else { key.zone };
         let signatures: Vec<Vec<u8>> = self
             .keys
+            .0
             .iter()
             .filter(signs)
             .filter_map(|key| rrsig(owner, set, key, &self.signer_name, validity))
@@ -95,7 +108,9 @@ impl ZoneSnapshot {
     /// Signs the whole snapshot with the zone's keys at time `now` (Unix seconds); returns the
     /// earliest signature expiry and how many signatures it made.
     pub(super) fn sign(&mut self, dnssec: &Dnssec, now: i64) -> Result<(i64, u64), String> {
-        let mut signers = Signers::new(dnssec, &self.domain, now)?;
+        let keys = Arc::new(Keys::read(dnssec)?);
+        self.keys = Some(keys.clone());
+        let mut signers = Signers::new(keys, &self.domain, now);
         self.put_key_sets(dnssec);
         match dnssec.denial {
             Denial::Nsec => self.put_nsec_chain(),
@@ -126,13 +141,16 @@ impl ZoneSnapshot {
     /// type (the apex's SOA among them). Only those sets are signed again, with the NSEC or
     /// NSEC3 records the change moved (a name's own, and its predecessor's when the name came
     /// or went), as Knot signs incrementally.
+    /// `keys` are the version before's (the key set does not change with records).
     pub(super) fn resign(
         &mut self,
         dnssec: &Dnssec,
+        keys: Arc<Keys>,
         changed: Vec<(String, u16)>,
         now: i64,
-    ) -> Result<(i64, u64), String> {
-        let mut signers = Signers::new(dnssec, &self.domain, now)?;
+    ) -> (i64, u64) {
+        self.keys = Some(keys.clone());
+        let mut signers = Signers::new(keys, &self.domain, now);
         let mut work: std::collections::BTreeMap<String, Vec<u16>> = std::collections::BTreeMap::new();
         for (name, rtype) in changed {
             work.entry(name).or_default().push(rtype);
@@ -153,7 +171,7 @@ impl ZoneSnapshot {
         for (name, types) in &work {
             self.sign_sets(name, types, &mut signers);
         }
-        Ok((signers.earliest.min(self.signed_until.unwrap_or(i64::MAX)), signers.made))
+        (signers.earliest.min(self.signed_until.unwrap_or(i64::MAX)), signers.made)
     }
 
     /// The NSEC chain around names that came, went or changed types; returns the names
