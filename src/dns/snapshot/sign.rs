@@ -241,15 +241,8 @@ impl ZoneSnapshot {
 
     /// Replaces the signatures at `name` with new ones over each set it signs.
     fn sign_node(&mut self, name: &str, signers: &mut Signers) {
-        let standing = self.standing(name);
-        let Some(node) = self.nodes.get(&node::Lookup(name)) else { return };
-        let mut signatures: Vec<Vec<u8>> = Vec::new();
-        for set in node.rrsets.iter().filter(|set| signs(&standing, set.rtype)) {
-            signatures.extend(signers.sign_set(name, set));
-        }
-        if let Some(node) = self.nodes.get_mut(&node::Lookup(name)) {
-            node.put(RRset::new(RRSIG, signatures.iter().map(|s| (original_ttl(s), s.as_slice()))));
-        }
+        let types: Vec<u16> = self.node(name).map(|n| n.rrsets.iter().map(|s| s.rtype).collect()).unwrap_or_default();
+        self.sign_sets(name, &types, signers);
     }
 
     /// DNSKEY, and CDS/CDNSKEY for the parent (RFC 7344): the keys while signed, the "delete"
