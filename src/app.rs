@@ -72,6 +72,7 @@ pub fn start(core: Core, config: &ServeConfig, listeners: Listeners) -> anyhow::
     let Core { service, catalog } = core;
     let http_addr = listeners.http.local_addr()?;
     let dns_addrs = listeners.dns.iter().map(dns::Listener::local_addr).collect::<std::io::Result<Vec<_>>>()?;
+    service.new_serials_for_signed_zones()?;
     let zones = service.publish_all()?;
     let dns = dns::serve(catalog, service.clone(), listeners.dns, config.dns_threads)?;
     tracing::info!(zones, dns = ?dns_addrs, "nameserver is answering");

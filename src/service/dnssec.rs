@@ -116,6 +116,24 @@ impl Service {
         Ok(count)
     }
 
+    /// Gives every signed zone a new serial before the server starts serving: starting, the
+    /// nameserver signs each zone afresh (signatures are not kept in the data file), and a
+    /// zone signed again must not keep its serial, or secondaries would hold other signatures
+    /// under the same one. Returns how many zones.
+    pub fn new_serials_for_signed_zones(&self) -> Result<usize> {
+        let server = Actor::system("nsbox");
+        let count = self.store.write(|txn| {
+            let signed: Vec<Zone> = txn.zones()?.into_iter().filter(|z| z.dnssec.is_some()).collect();
+            for before in &signed {
+                let zone = Zone { serial: next_serial(before.serial, today()), updated_at: now(), ..before.clone() };
+                txn.put_zone(&zone)?;
+                txn.append_audit(step_entry(&server, before, &zone, "signed again at start"))?;
+            }
+            Ok::<_, Error>(signed.len())
+        })?;
+        Ok(count)
+    }
+
     /// Commits the DNSSEC state `change` makes of the current one, with a new serial and an
     /// audit entry, and serves the zone signed that way before returning.
     fn change_dnssec(
@@ -133,11 +151,7 @@ impl Service {
             // No journal entry: the signatures changed everywhere, so secondaries asking for
             // IXFR across this serial find the chain broken and take the zone whole (AXFR).
             txn.put_zone(&zone)?;
-            let mut after = summary(&zone);
-            if let Some(after) = after.as_mut().and_then(|a| a.as_object_mut()) {
-                after.insert("step".into(), step.into());
-            }
-            txn.append_audit(audit(actor, "zone.dnssec", Some(&zone), summary(&before), after))?;
+            txn.append_audit(step_entry(actor, &before, &zone, &step))?;
             Ok(zone)
         })?;
         self.publish(&zone.id)?;
@@ -152,6 +166,15 @@ fn signed(dnssec: Option<&Dnssec>) -> Result<Dnssec> {
 
 fn key_failure(error: String) -> Error {
     Error::Storage(crate::store::StoreError::Corrupt(error))
+}
+
+/// The history entry of one DNSSEC step: the state before and after, and what the step did.
+fn step_entry(actor: &Actor, before: &Zone, after: &Zone, step: &str) -> crate::store::AuditEntry {
+    let mut state = summary(after).unwrap_or_else(|| serde_json::json!({"enabled": false}));
+    if let Some(fields) = state.as_object_mut() {
+        fields.insert("step".into(), step.into());
+    }
+    audit(actor, "zone.dnssec", Some(after), summary(before), Some(state))
 }
 
 /// What the audit keeps of a zone's DNSSEC state: never a private key.

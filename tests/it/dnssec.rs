@@ -311,3 +311,19 @@ fn either_dialects_tokens_use_it_by_their_scopes_and_big_signed_answers_go_by_tc
     let tcp = dig(s.dns, &["+dnssec", "+tcp", "big.signed.test", "TXT"]);
     assert!(tcp.answer.iter().any(|r| r.2 == "RRSIG") && !tcp.tc(), "{}", tcp.raw);
 }
+
+#[test]
+fn a_restart_signs_again_under_a_new_serial_with_the_same_keys() {
+    let s = Server::start();
+    let token = s.admin_token.clone();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let zone = signed_zone(&s, &token, json!({"denial": "nsec3"}));
+    let anchor = anchor(&s, &token, &zone, dir.path());
+    let serial = |s: &Server| dig(s.dns, &["signed.test", "SOA"]).data("SOA")[0].split(' ').nth(2).map(String::from);
+    let before = serial(&s);
+    let s = s.restart();
+    assert_ne!(serial(&s), before, "signatures made anew come with a new serial");
+    for (name, rtype, positive) in QUESTIONS {
+        delv(s.dns, &anchor, name, rtype, *positive);
+    }
+}
