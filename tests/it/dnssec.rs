@@ -158,6 +158,18 @@ fn validates_throughout(algorithm: &str, denial: &str) {
     delv(s.dns, &anchor, "b.ent.signed.test", "A", false);
     delv(s.dns, &anchor, "alias.signed.test", "A", true);
     verify_transfer(&s, dir.path(), denial);
+
+    // Cuts that come and go: a name with data becomes a delegation (its data below turns to
+    // glue), and a delegation goes (its glue becomes the zone's own data).
+    add(&s, &token, &zone, "x.y", "NS", "ns.elsewhere.example");
+    delv(s.dns, &anchor, "x.y.signed.test", "DS", false);
+    let records = s.get(&format!("/api/v1/dns-zones/{zone}/records"), &token);
+    let cut =
+        records.body.as_array().and_then(|r| r.iter().find(|r| r["name"] == "insecure" && r["record_type"] == "NS"));
+    let cut = cut.and_then(|r| r["uuid"].as_str().map(String::from)).expect("the NS");
+    assert_eq!(s.delete(&format!("/api/v1/dns-records/{cut}"), &token).status, 204);
+    delv(s.dns, &anchor, "ns.insecure.signed.test", "A", true);
+    verify_transfer(&s, dir.path(), denial);
 }
 
 #[test]

@@ -84,10 +84,8 @@ impl ZoneSnapshot {
         settings: &Settings,
     ) -> Option<ZoneSnapshot> {
         let changed = || removed.iter().chain(added);
-        // A signed zone is signed again whole when a cut or a DNAME moves (which names are the
-        // zone's own changes with it), or when the version served was not signed.
-        let moves_cuts = || changed().any(|r| matches!(r.data.rtype, Stored::NS | Stored::DNAME));
-        if changed().any(is_apex_ns) || (zone.dnssec.is_some() && (self.keys.is_none() || moves_cuts())) {
+        // A signed zone whose served version was not signed is signed whole.
+        if changed().any(is_apex_ns) || (zone.dnssec.is_some() && self.keys.is_none()) {
             return None;
         }
         let mut next = Self::versioned(zone, settings, self.nodes.clone(), self.cuts.clone(), self.dnames.clone());
@@ -104,8 +102,11 @@ impl ZoneSnapshot {
             let owner = |r: &StoredRecord| crate::domain::name::absolute(&r.data.name, &next.domain);
             let mut sets: Vec<(String, u16)> = changed().map(|r| (owner(r), r.data.rtype.0)).collect();
             sets.push((next.domain.clone(), u16::from(RecordType::SOA)));
+            // A cut that came or went changes what is the zone's own at and below it.
+            let moved_cuts = changed().map(owner).filter(|name| self.cuts.contains(name) != next.cuts.contains(name));
+            let whole: Vec<String> = moved_cuts.flat_map(|cut| next.subtree(&cut)).collect();
             next.signed_until = self.signed_until;
-            next.signing = Some(Ok(next.resign(dnssec, keys.clone(), sets, crate::domain::now())));
+            next.signing = Some(Ok(next.resign(dnssec, keys.clone(), sets, whole, crate::domain::now())));
         }
         Some(next)
     }
@@ -175,6 +176,14 @@ impl ZoneSnapshot {
             node.remove(record.data.rtype.0, &wire);
         }
         self.prune(&owner);
+    }
+
+    /// `name` and every name below it: in canonical order they follow it, together.
+    fn subtree(&self, name: &str) -> Vec<String> {
+        use std::ops::Bound::{Included, Unbounded};
+        let below = |key: &str| key == name || key.strip_suffix(name).is_some_and(|rest| rest.ends_with('.'));
+        let from = self.nodes.range::<_, node::Lookup>((Included(node::Lookup(name)), Unbounded));
+        from.map(|(key, _)| key.as_str()).take_while(|key| below(key)).map(String::from).collect()
     }
 
     /// Removes `name` if it holds nothing and has no names below it, and so up the tree.

@@ -138,15 +138,17 @@ impl ZoneSnapshot {
     }
 
     /// Signs again after a change of records: `changed` holds each changed set's owner and
-    /// type (the apex's SOA among them). Only those sets are signed again, with the NSEC or
-    /// NSEC3 records the change moved (a name's own, and its predecessor's when the name came
-    /// or went), as Knot signs incrementally.
-    /// `keys` are the version before's (the key set does not change with records).
+    /// type (the apex's SOA among them), `whole` the names to sign again entirely (at and
+    /// below a cut that came or went). Only those are signed again, with the NSEC or NSEC3
+    /// records the change moved (a name's own, and its predecessor's when the name came or
+    /// went), as Knot signs incrementally. `keys` are the version before's (the key set does
+    /// not change with records).
     pub(super) fn resign(
         &mut self,
         dnssec: &Dnssec,
         keys: Arc<Keys>,
         changed: Vec<(String, u16)>,
+        whole: Vec<String>,
         now: i64,
     ) -> (i64, u64) {
         self.keys = Some(keys.clone());
@@ -154,6 +156,10 @@ impl ZoneSnapshot {
         let mut work: std::collections::BTreeMap<String, Vec<u16>> = std::collections::BTreeMap::new();
         for (name, rtype) in changed {
             work.entry(name).or_default().push(rtype);
+        }
+        for name in &whole {
+            let types = self.node(name).map(|n| n.rrsets.iter().map(|s| s.rtype).collect::<Vec<_>>());
+            work.entry(name.clone()).or_default().extend(types.unwrap_or_default());
         }
         let mut names: Vec<String> = work.keys().cloned().collect();
         names.sort_by(|a, b| node::canonical_cmp(a, b));
