@@ -53,7 +53,8 @@ pub fn open_service(data: &Path, config: &ServeConfig) -> anyhow::Result<Core> {
         .allow_notify_to(config.allow_notify_to.clone())
         .with_catalog_zone(config.catalog_zone()?)
         .with_quotas(config.quotas())
-        .with_ttl_policy(config.ttl_policy()?);
+        .with_ttl_policy(config.ttl_policy()?)
+        .with_dnssec_policy(config.dnssec_policy());
     Ok(Core { service: Arc::new(service), catalog })
 }
 
@@ -77,7 +78,7 @@ pub fn start(core: Core, config: &ServeConfig, listeners: Listeners) -> anyhow::
     let dns = dns::serve(catalog, service.clone(), listeners.dns, config.dns_threads)?;
     tracing::info!(zones, dns = ?dns_addrs, "nameserver is answering");
     let control = listeners.control.map(|l| crate::control::serve(l, service.clone())).transpose()?;
-    maintain_dnssec(Arc::downgrade(&service), config.dnssec_policy())?;
+    maintain_dnssec(Arc::downgrade(&service), *service.dnssec_policy())?;
     let shared = crate::http::Shared {
         service: web::Data::from(service.clone()),
         sessions: web::Data::new(crate::http::web::session::Sessions::new(std::time::Duration::from_secs(
@@ -125,7 +126,7 @@ fn maintain_dnssec(service: std::sync::Weak<Service>, policy: crate::domain::dns
         loop {
             std::thread::sleep(std::time::Duration::from_secs(period));
             let Some(service) = service.upgrade() else { return };
-            if let Err(error) = service.dnssec_maintenance(&policy) {
+            if let Err(error) = service.dnssec_maintenance() {
                 tracing::error!(%error, "DNSSEC maintenance failed");
             }
         }

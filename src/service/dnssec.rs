@@ -7,7 +7,7 @@ use super::{Actor, Error, Result, Service, audit};
 use crate::domain::Timestamp;
 use crate::domain::ValidationError;
 use crate::domain::auth::Scope;
-use crate::domain::dnssec::{Algorithm, Denial, Dnssec, Phase, Policy};
+use crate::domain::dnssec::{Algorithm, Denial, Dnssec, Phase};
 use crate::domain::now;
 use crate::domain::zone::{Zone, next_serial, today};
 use crate::store::Read;
@@ -94,7 +94,8 @@ impl Service {
     /// Takes every signed zone's due rollover steps, and signs again, with a new serial, each
     /// zone whose first signature has less than a third of its validity left (Knot's rule).
     /// Returns how many zones changed.
-    pub fn dnssec_maintenance(&self, policy: &Policy) -> Result<usize> {
+    pub fn dnssec_maintenance(&self) -> Result<usize> {
+        let policy = &self.dnssec_policy;
         let zones = self.store.read(|r| r.zones())?;
         let mut count = 0;
         for zone in zones.iter().filter(|z| z.dnssec.is_some()) {

@@ -164,6 +164,8 @@ pub struct Service {
     usage: quota::Usage,
     /// The catalog zone's name (RFC 9432), when one is served.
     catalog_zone: Option<String>,
+    /// How signed zones' keys age and roll.
+    dnssec_policy: crate::domain::dnssec::Policy,
     /// One zone-file import at a time: each holds its whole file and parse in memory.
     imports: std::sync::Mutex<()>,
 }
@@ -190,12 +192,22 @@ impl Service {
             usage: quota::Usage::default(),
             imports: std::sync::Mutex::new(()),
             catalog_zone: None,
+            dnssec_policy: crate::domain::dnssec::Policy::default(),
         })
     }
 
     pub fn with_quotas(mut self, quotas: Quotas) -> Self {
         self.quotas = quotas;
         self
+    }
+
+    pub fn with_dnssec_policy(mut self, policy: crate::domain::dnssec::Policy) -> Self {
+        self.dnssec_policy = policy;
+        self
+    }
+
+    pub fn dnssec_policy(&self) -> &crate::domain::dnssec::Policy {
+        &self.dnssec_policy
     }
 
     pub fn with_ttl_policy(mut self, policy: crate::domain::record::TtlPolicy) -> Self {

@@ -34,6 +34,12 @@ fn a_zsk_rolls_by_pre_publication_on_a_short_schedule() {
     let zone = signed_zone(&s, &token, json!({"split": true, "denial": "nsec3"}));
     let anchor = anchor_file(dir.path(), "ksk.conf", &ds_records(&s, &token, &zone));
     assert_eq!(dnskeys(&s), 2, "a KSK and a ZSK");
+    let state = s.get(&format!("/api/v1/dns-zones/{zone}/dnssec"), &token);
+    assert!(
+        state.body["next_rollover"]["step"].as_str().is_some_and(|s| s.starts_with("ZSK rollover")),
+        "{}",
+        state.text
+    );
     let first = signing_tags(&s);
     validates(&s, &anchor);
 

@@ -137,6 +137,25 @@ impl Dnssec {
     }
 }
 
+impl Dnssec {
+    /// When the next scheduled key step is due, and what it is; None while a rollover waits
+    /// for the operator, or when nothing is scheduled (one CSK).
+    pub fn next_step(&self, policy: &Policy) -> Option<(Timestamp, &'static str)> {
+        if self.awaiting_ds() {
+            return None;
+        }
+        let step = |key: &SigningKey| match (key.role, key.state) {
+            (_, KeyState::Retiring | KeyState::Retired) => Some((key.since + policy.wait, "an old key is removed")),
+            (Role::Zsk, KeyState::Published) => Some((key.since + policy.wait, "the new ZSK starts signing")),
+            (Role::Zsk, KeyState::Active) if key.algorithm == self.algorithm => {
+                Some((key.since + policy.zsk_lifetime, "ZSK rollover: a new ZSK is published"))
+            }
+            _ => None,
+        };
+        self.keys.iter().filter_map(step).min_by_key(|(at, _)| *at)
+    }
+}
+
 fn join(tags: &[u16]) -> String {
     tags.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }

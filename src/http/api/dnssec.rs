@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::{ApiResult, Dialect, Errors, blocking, parse_json};
-use crate::domain::dnssec::{Algorithm, Denial, Phase};
+use crate::domain::dnssec::{Algorithm, Denial, Phase, Policy};
 use crate::domain::iso8601;
 use crate::domain::zone::Zone;
 use crate::http::auth::Caller;
@@ -38,6 +38,17 @@ pub struct DnssecView {
     /// When the zone is next signed again at the latest (ISO 8601).
     #[serde(skip_serializing_if = "Option::is_none")]
     next_signing: Option<String>,
+    /// The next scheduled key step, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_rollover: Option<NextStep>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct NextStep {
+    /// When it is due (ISO 8601).
+    at: String,
+    /// What it does.
+    step: &'static str,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -57,7 +68,7 @@ struct KeyView {
     since: String,
 }
 
-pub fn view(zone: &Zone, signed_until: Option<i64>) -> DnssecView {
+pub fn view(zone: &Zone, signed_until: Option<i64>, policy: &Policy) -> DnssecView {
     let Some(dnssec) = &zone.dnssec else {
         let off = DnssecView {
             enabled: false,
@@ -69,6 +80,7 @@ pub fn view(zone: &Zone, signed_until: Option<i64>) -> DnssecView {
             cds_published: None,
             awaiting_ds: None,
             next_signing: None,
+            next_rollover: None,
         };
         return off;
     };
@@ -93,6 +105,7 @@ pub fn view(zone: &Zone, signed_until: Option<i64>) -> DnssecView {
         cds_published: Some(true),
         awaiting_ds: Some(dnssec.awaiting_ds()),
         next_signing: signed_until.map(|t| iso8601(t - crate::service::RESIGN_BEFORE)),
+        next_rollover: dnssec.next_step(policy).map(|(at, step)| NextStep { at: iso8601(at), step }),
     }
 }
 
@@ -135,7 +148,7 @@ async fn state_after(
     let svc = svc.into_inner();
     let worker = svc.clone();
     let (zone, created) = blocking(move || call(&worker)).await?;
-    let body = view(&zone, svc.nameserver().signed_until(&zone.domain));
+    let body = view(&zone, svc.nameserver().signed_until(&zone.domain), svc.dnssec_policy());
     Ok(if created { HttpResponse::Created().json(body) } else { HttpResponse::Ok().json(body) })
 }
 

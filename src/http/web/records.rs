@@ -282,7 +282,7 @@ async fn render(
             }
             (super::zone_templates::section(viewer, &zone, svc.templates(), &extras))
             (super::zonefile::section(viewer, &zone, extras.import.as_ref()))
-            (super::zone_dnssec::section(viewer, &zone, svc.nameserver().signed_until(&zone.domain)))
+            (super::zone_dnssec::section(viewer, &zone, svc.nameserver().signed_until(&zone.domain), svc.dnssec_policy()))
             (super::zone_settings::section(viewer, &zone, svc.catalog_zone().is_some(), extras.settings_error.as_ref()))
         },
     );

@@ -9,12 +9,12 @@ use maud::{Markup, html};
 use super::records::{Extras, rerender};
 use super::views::{copy_button, csrf};
 use super::{ServerInfo, Viewer, WebError, WebResult, blocking};
-use crate::domain::dnssec::{Algorithm, Denial, Phase};
+use crate::domain::dnssec::{Algorithm, Denial, Phase, Policy};
 use crate::domain::iso8601;
 use crate::domain::zone::Zone;
 use crate::service::{Error, RESIGN_BEFORE, Service};
 
-pub(super) fn section(viewer: &Viewer, zone: &Zone, signed_until: Option<i64>) -> Markup {
+pub(super) fn section(viewer: &Viewer, zone: &Zone, signed_until: Option<i64>, policy: &Policy) -> Markup {
     let action = |what: &str| format!("/zones/{}/dnssec/{what}", zone.id);
     html! {
         section.card #dnssec {
@@ -43,6 +43,9 @@ pub(super) fn section(viewer: &Viewer, zone: &Zone, signed_until: Option<i64>) -
                         @if dnssec.phase == Phase::Signed { "Signed" } @else { "Going insecure: still signed, asking the parent (CDS/CDNSKEY delete) to remove its DS" }
                         " · algorithm " (dnssec.algorithm.number()) " · " (format!("{:?}", dnssec.denial).to_uppercase())
                         @if let Some(until) = signed_until { " · signed again by " (iso8601(until - RESIGN_BEFORE)) }
+                    }
+                    @if let Some((at, step)) = dnssec.next_step(policy) {
+                        p.next-rollover { "Next key step: " (step) ", " (iso8601(at)) "." }
                     }
                     table.keys {
                         thead { tr { th { "Key tag" } th { "Role" } th { "Algorithm" } th { "State" } th { "Since" } } }
