@@ -1,7 +1,8 @@
 //! Online signing of a snapshot (RFC 4033–4035), as Knot signs a zone: DNSKEY, CDS and
-//! CDNSKEY at the apex, the NSEC chain in canonical order, and an RRSIG by every key over
-//! every authoritative record set. Names below a zone cut are not signed; at a cut only DS and
-//! NSEC are (the NS there belong to the child).
+//! CDNSKEY at the apex, the NSEC chain in canonical order (or NSEC3, `nsec3`), and an RRSIG
+//! over every authoritative record set by the keys whose role signs it. Names below a zone
+//! cut are not signed; at a cut only DS and NSEC are (the NS there belong to the child). A
+//! whole version is signed when a zone is published; a change signs only what it moved.
 
 use std::sync::Arc;
 
