@@ -255,21 +255,35 @@ fn bind_secondary(dir: &Path, port: u16, primary: SocketAddr) -> String {
     named_conf(dir, port, "", &zone)
 }
 
+/// A Knot secondary of the signed zone.
+fn knot_secondary(dir: &Path, port: u16, primary: SocketAddr) -> String {
+    format!(
+        "server:\n  listen: 127.0.0.1@{port}\n  rundir: {d}\ndatabase:\n  storage: {d}\nremote:\n  - id: nsbox\n    address: {ip}@{p}\n\
+         zone:\n  - domain: signed.test\n    storage: {d}\n    master: nsbox\n    zonefile-sync: -1\n",
+        d = dir.display(),
+        ip = primary.ip(),
+        p = primary.port(),
+    )
+}
+
 #[test]
-fn a_bind_secondary_serves_the_signed_zone_and_delv_validates_it() {
+fn bind_and_knot_secondaries_serve_the_signed_zone_and_delv_validates_it() {
     let s = Server::start();
     let token = s.admin_token.clone();
     let dir = tempfile::tempdir().expect("temp dir");
-    let zone = signed_zone(&s, &token, json!({}));
+    let zone = signed_zone(&s, &token, json!({"denial": "nsec3"}));
     let anchor = anchor(&s, &token, &zone, dir.path());
     let (_named, bind, _bind_dir) =
         secondary("named", &["-g", "-n", "1", "-c"], free_port(), s.dns, bind_secondary, "signed.test");
-    wait_for("BIND to load the signed zone", || {
-        let answer = dig(bind, &["+dnssec", "www.signed.test", "A"]);
-        answer.aa() && answer.answer.iter().any(|r| r.2 == "RRSIG")
-    });
-    for (name, rtype, positive) in QUESTIONS {
-        delv(bind, &anchor, name, rtype, *positive);
+    let (_knot, knot, _knot_dir) = secondary("knotd", &["-c"], free_port(), s.dns, knot_secondary, "signed.test");
+    for (who, server) in [("BIND", bind), ("Knot", knot)] {
+        wait_for(&format!("{who} to load the signed zone"), || {
+            let answer = dig(server, &["+dnssec", "www.signed.test", "A"]);
+            answer.aa() && answer.answer.iter().any(|r| r.2 == "RRSIG")
+        });
+        for (name, rtype, positive) in QUESTIONS {
+            delv(server, &anchor, name, rtype, *positive);
+        }
     }
 }
 
