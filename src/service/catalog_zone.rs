@@ -50,23 +50,41 @@ impl Service {
     }
 
     /// Records in the catalog, inside the transaction that changed the zones, that `before`
-    /// became `after` (a zone created: no `before`; deleted: no `after`).
-    pub(super) fn catalog_changed(&self, txn: &mut Txn, before: Option<&Zone>, after: Option<&Zone>) -> Result<()> {
+    /// became `after` (a zone created: no `before`; deleted: no `after`). Returns the change,
+    /// to be served once committed (`serve_catalog_change`), when a catalog is served.
+    pub(super) fn catalog_changed(
+        &self,
+        txn: &mut Txn,
+        before: Option<&Zone>,
+        after: Option<&Zone>,
+    ) -> Result<Option<JournalEntry>> {
         let removed = before.map(member_records).unwrap_or_default();
         let added = after.map(member_records).unwrap_or_default();
         if removed == added {
-            return Ok(());
+            return Ok(None);
         }
         // The serial moves even while no catalog is served, so a catalog turned on later
         // never shows secondaries new members under a serial they already hold.
         let from_serial = catalog_serial(txn)?;
         let to_serial = next_serial(from_serial, today());
         txn.put_meta(SERIAL_KEY, &to_serial.to_string())?;
-        if self.catalog_zone.is_some() {
-            let entry = JournalEntry { from_serial, to_serial, at: now(), removed, added, author: None };
-            txn.append_journal(CATALOG_ID, &entry)?;
+        if self.catalog_zone.is_none() {
+            return Ok(None);
         }
-        Ok(())
+        let entry = JournalEntry { from_serial, to_serial, at: now(), removed, added, author: None };
+        txn.append_journal(CATALOG_ID, &entry)?;
+        Ok(Some(entry))
+    }
+
+    /// Serves a committed change of the catalog by applying it to the catalog being served,
+    /// as a zone's record changes are; the whole catalog when that cannot be done.
+    pub(super) fn serve_catalog_change(&self, change: Option<JournalEntry>) -> Result<()> {
+        let (Some(domain), Some(change)) = (&self.catalog_zone, change) else { return Ok(()) };
+        let catalog = Zone::new(CATALOG_ID.into(), String::new(), domain.clone(), change.to_serial);
+        if self.nameserver.apply(&catalog, change.from_serial, &change.removed, &change.added) {
+            return Ok(());
+        }
+        self.publish_catalog()
     }
 
     /// Serves the catalog as committed: every zone a member.

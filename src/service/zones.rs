@@ -82,12 +82,13 @@ impl Service {
             quota::check_zones(&self.quotas, actor, &zones)?;
             let zone = Zone::new(new_id("dom_"), actor.user_id.clone(), domain.clone(), next_serial(0, today()));
             txn.add_zone(&zone)?;
-            self.catalog_changed(txn, None, Some(&zone))?;
+            let catalog = self.catalog_changed(txn, None, Some(&zone))?;
             txn.append_audit(audit(actor, "zone.create", Some(&zone), None, serde_json::to_value(&zone).ok()))?;
-            Ok(zone)
+            Ok((zone, catalog))
         })?;
+        let (zone, catalog) = zone;
         self.publish(&zone.id)?;
-        self.publish_catalog()?;
+        self.serve_catalog_change(catalog)?;
         Ok(zone)
     }
 
@@ -107,12 +108,12 @@ impl Service {
                 )));
             }
             if zone == before {
-                return Ok::<_, Error>(zone);
+                return Ok::<_, Error>((zone, None));
             }
             zone.serial = next_serial(zone.serial, today());
             zone.updated_at = now();
             txn.put_zone(&zone)?;
-            self.catalog_changed(txn, Some(&before), Some(&zone))?;
+            let catalog = self.catalog_changed(txn, Some(&before), Some(&zone))?;
             let entry = JournalEntry {
                 from_serial: before.serial,
                 to_serial: zone.serial,
@@ -130,12 +131,11 @@ impl Service {
                 serde_json::to_value(&before).ok(),
                 serde_json::to_value(&zone).ok(),
             ))?;
-            Ok(zone)
+            Ok((zone, catalog))
         })?;
+        let (zone, catalog) = zone;
         self.publish(&zone.id)?;
-        if settings.catalog_group.is_some() {
-            self.publish_catalog()?;
-        }
+        self.serve_catalog_change(catalog)?;
         Ok(zone)
     }
 
@@ -151,12 +151,13 @@ impl Service {
                 }
             }
             txn.delete_zone(&zone)?;
-            self.catalog_changed(txn, Some(&zone), None)?;
+            let catalog = self.catalog_changed(txn, Some(&zone), None)?;
             txn.append_audit(audit(actor, "zone.delete", Some(&zone), serde_json::to_value(&zone).ok(), None))?;
-            Ok::<_, Error>(zone)
+            Ok::<_, Error>((zone, catalog))
         })?;
+        let (zone, catalog) = zone;
         self.nameserver.remove(&zone.domain);
-        self.publish_catalog()?;
+        self.serve_catalog_change(catalog)?;
         self.usage.changed(&zone.owner, 0, zone.record_count as usize);
         Ok(())
     }
