@@ -118,6 +118,12 @@ impl Catalog {
         changed
     }
 
+    /// Counts the signatures a new version of a zone made, and when its first one expires.
+    fn count_signing(&self, snapshot: &ZoneSnapshot) {
+        let outcome = snapshot.signing.as_ref().map(|s| s.as_ref().copied().map_err(|_| ()));
+        self.metrics.zone_signed(&snapshot.domain, outcome, crate::domain::now());
+    }
+
     pub fn current(&self) -> Arc<ZoneSet> {
         self.zones.load_full()
     }
@@ -135,8 +141,7 @@ impl Catalog {
 impl Nameserver for Catalog {
     fn publish(&self, zone: &Zone, records: RecordSource) -> Result<(), StoreError> {
         let snapshot = Arc::new(ZoneSnapshot::build(zone, &self.settings, records)?);
-        let outcome = snapshot.signing.as_ref().map(|s| s.as_ref().map(|made| *made).map_err(|_| ()));
-        self.metrics.zone_signed(&zone.domain, outcome, crate::domain::now());
+        self.count_signing(&snapshot);
         let newer = self.change_zones(|set| {
             let served = set.get(&zone.domain).filter(|z| z.id == zone.id);
             let newer = served.is_none_or(|z| serial_newer(zone.serial, z.serial));
@@ -158,6 +163,7 @@ impl Nameserver for Catalog {
         };
         let Some(next) = served.apply(zone, removed, added, &self.settings) else { return false };
         let next = Arc::new(next);
+        self.count_signing(&next);
         self.change_zones(|set| {
             set.insert_arc(next.clone());
             true
@@ -167,7 +173,7 @@ impl Nameserver for Catalog {
     }
 
     fn signed_until(&self, domain: &str) -> Option<i64> {
-        self.zones.load().get(domain)?.signed_until
+        self.zones.load().get(domain)?.signed_until()
     }
 
     fn remove(&self, domain: &str) {

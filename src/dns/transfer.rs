@@ -105,7 +105,7 @@ fn full(zone: &ZoneSnapshot) -> Vec<Record> {
 fn incremental(ctx: &Context<'_>, from: u32) -> Option<Vec<Record>> {
     let zone = ctx.zone;
     // The journal holds record changes, not the signatures and NSEC records they moved.
-    if zone.signed_until.is_some() {
+    if zone.signed_until().is_some() {
         return None;
     }
     let entries: Vec<JournalEntry> = ctx.service.store().read(|r| r.journal_since(&zone.id, from)).ok()?;

@@ -209,7 +209,11 @@ fn signatures_go_only_to_clients_that_ask_and_going_insecure_is_safe() {
     let expiry = metric(&metrics, "nsbox_dnssec_signature_expiry_seconds{zone=\"signed.test\"}");
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("time").as_secs() as f64;
     assert!(expiry > now + 12.0 * 86_400.0 && expiry < now + 15.0 * 86_400.0, "{metrics}");
-    assert!(metric(&metrics, "nsbox_dnssec_signatures_total") >= 20.0, "{metrics}");
+    let made = metric(&metrics, "nsbox_dnssec_signatures_total");
+    assert!(made >= 20.0, "{metrics}");
+    add(&s, &token, &zone, "counted", "A", "192.0.2.9");
+    let after = metric(&s.request("GET", "/metrics", None, None).text, "nsbox_dnssec_signatures_total");
+    assert!(after > made, "a change's signatures are counted too: {made} then {after}");
 
     // Another user does not learn the zone exists.
     let other = s.user_token("mallory", &[], &[]);

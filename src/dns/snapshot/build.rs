@@ -35,7 +35,6 @@ impl ZoneSnapshot {
             dnames,
             nsec3: Default::default(),
             keys: None,
-            signed_until: None,
             signing: None,
         }
     }
@@ -62,13 +61,12 @@ impl ZoneSnapshot {
         }
         snapshot.find_cuts();
         if let Some(dnssec) = &zone.dnssec {
-            snapshot.signing = Some(snapshot.sign(dnssec, crate::domain::now()));
-            match &snapshot.signing {
-                Some(Ok((expiry, _))) => snapshot.signed_until = Some(*expiry),
+            let signing = snapshot.sign(dnssec, crate::domain::now());
+            if let Err(error) = &signing {
                 // The zone is served unsigned rather than not at all; the log says why.
-                Some(Err(error)) => tracing::error!(zone = %zone.domain, %error, "the zone could not be signed"),
-                None => {}
+                tracing::error!(zone = %zone.domain, %error, "the zone could not be signed");
             }
+            snapshot.signing = Some(signing);
         }
         Ok(snapshot)
     }
@@ -105,8 +103,10 @@ impl ZoneSnapshot {
             // A cut that came or went changes what is the zone's own at and below it.
             let moved_cuts = changed().map(owner).filter(|name| self.cuts.contains(name) != next.cuts.contains(name));
             let whole: Vec<String> = moved_cuts.flat_map(|cut| next.subtree(&cut)).collect();
-            next.signed_until = self.signed_until;
-            next.signing = Some(Ok(next.resign(dnssec, keys.clone(), sets, whole, crate::domain::now())));
+            let (earliest, made) = next.resign(dnssec, keys.clone(), sets, whole, crate::domain::now());
+            // The signatures kept from the version before may expire first.
+            let until = earliest.min(self.signed_until().unwrap_or(i64::MAX));
+            next.signing = Some(Ok((until, made)));
         }
         Some(next)
     }

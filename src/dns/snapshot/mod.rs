@@ -50,10 +50,8 @@ pub struct ZoneSnapshot {
     nsec3: nsec3::Chain,
     /// A signed zone's keys, read for signing its next versions.
     keys: Option<Arc<sign::Keys>>,
-    /// For a signed zone, when its first signature expires (Unix seconds).
-    pub signed_until: Option<i64>,
-    /// How signing this version went: its earliest expiry and the signatures made, or why
-    /// it failed; None for an unsigned zone.
+    /// How signing this version went: when its first signature expires (Unix seconds) and
+    /// how many signatures it made, or why it failed; None for an unsigned zone.
     pub signing: Option<Result<(i64, u64), String>>,
 }
 
@@ -80,6 +78,11 @@ fn owner_of(key: &str) -> Option<Name> {
 }
 
 impl ZoneSnapshot {
+    /// For a zone served signed, when its first signature expires (Unix seconds).
+    pub fn signed_until(&self) -> Option<i64> {
+        self.signing.as_ref()?.as_ref().ok().map(|(until, _)| *until)
+    }
+
     fn node(&self, name: &str) -> Option<&Node> {
         self.nodes.get(&node::Lookup(name))
     }
@@ -92,7 +95,7 @@ impl ZoneSnapshot {
     /// the question's name as asked, so answers echo its case.
     /// `dnssec_ok`: the query's DO bit.
     pub fn lookup(&self, qname: &str, owner: &Name, qtype: RecordType, dnssec_ok: bool) -> Lookup {
-        let mut out = Lookup { dnssec: dnssec_ok && self.signed_until.is_some(), ..Lookup::default() };
+        let mut out = Lookup { dnssec: dnssec_ok && self.signed_until().is_some(), ..Lookup::default() };
         if let Some(cut) = self.cut_above(qname, qtype) {
             self.referral(cut, &mut out);
             return out;

@@ -178,7 +178,7 @@ impl ZoneSnapshot {
         for (name, types) in &work {
             self.sign_sets(name, types, &mut signers);
         }
-        (signers.earliest.min(self.signed_until.unwrap_or(i64::MAX)), signers.made)
+        (signers.earliest, signers.made)
     }
 
     /// The NSEC chain around names that came, went or changed types; returns the names
