@@ -1,6 +1,7 @@
 //! `nsbox zone dnssec …`: signing and key rollovers from the command line, offline.
 
 use clap::Subcommand;
+use nsbox::domain::dnssec::word;
 
 #[derive(Subcommand)]
 pub enum DnssecCommand {
@@ -63,10 +64,9 @@ pub fn run(service: &nsbox::service::Service, command: DnssecCommand) -> anyhow:
         println!("{}: unsigned", zone.domain);
         return Ok(());
     };
-    let words = format!("{:?}, {:?}, {:?}", dnssec.phase, dnssec.algorithm, dnssec.denial).to_lowercase();
-    println!("{}: {words}", zone.domain);
+    println!("{}: {}, {}, {}", zone.domain, word(&dnssec.phase), word(&dnssec.algorithm), word(&dnssec.denial));
     for key in &dnssec.keys {
-        let (role, state) = (format!("{:?}", key.role).to_lowercase(), format!("{:?}", key.state).to_lowercase());
+        let (role, state) = (word(&key.role), word(&key.state));
         println!("{}. DNSKEY {} ; key tag {}, {role}, {state}", zone.domain, key.dnskey_text(), key.tag());
         if key.wants_ds() {
             println!("{}. DS {}", zone.domain, key.ds_text(&zone.domain));

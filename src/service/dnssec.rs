@@ -7,7 +7,7 @@ use super::{Actor, Error, Result, Service, audit};
 use crate::domain::Timestamp;
 use crate::domain::ValidationError;
 use crate::domain::auth::Scope;
-use crate::domain::dnssec::{Algorithm, Denial, Dnssec, Phase};
+use crate::domain::dnssec::{Algorithm, Denial, Dnssec, KeyState, Phase, Role, word};
 use crate::domain::now;
 use crate::domain::zone::{Zone, next_serial, today};
 use crate::store::Read;
@@ -47,7 +47,7 @@ impl Service {
                 }
                 None => {
                     enabled = true;
-                    Some((Some(fresh.clone()), format!("signed with {algorithm:?} and {denial:?}").to_lowercase()))
+                    Some((Some(fresh.clone()), format!("signed with {} and {}", word(&algorithm), word(&denial))))
                 }
             })
         })?;
@@ -181,18 +181,8 @@ fn step_entry(actor: &Actor, before: &Zone, after: &Zone, step: &str) -> crate::
 /// What the audit keeps of a zone's DNSSEC state: never a private key.
 fn summary(zone: &Zone) -> Option<serde_json::Value> {
     let dnssec = zone.dnssec.as_ref()?;
-    let keys: Vec<(u16, &str, String, Timestamp)> = dnssec
-        .keys
-        .iter()
-        .map(|k| {
-            (
-                k.tag(),
-                if k.role == crate::domain::dnssec::Role::Zsk { "zsk" } else { "ksk" },
-                format!("{:?}", k.state).to_lowercase(),
-                k.since,
-            )
-        })
-        .collect();
+    let keys: Vec<(u16, Role, KeyState, Timestamp)> =
+        dnssec.keys.iter().map(|k| (k.tag(), k.role, k.state, k.since)).collect();
     Some(serde_json::json!({
         "algorithm": dnssec.algorithm, "denial": dnssec.denial, "phase": dnssec.phase, "keys": keys,
     }))

@@ -71,6 +71,12 @@ pub enum Phase {
     Unsigning,
 }
 
+/// The word a DNSSEC setting or state (algorithm, denial, phase, role, key state) goes by
+/// wherever it is shown: its variant's name in lowercase, which is also its serde name.
+pub fn word(value: &impl std::fmt::Debug) -> String {
+    format!("{value:?}").to_lowercase()
+}
+
 /// A private key in PKCS#8. Its Debug form hides it, so no log shows it.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrivateKey(#[serde(with = "base64_bytes")] Vec<u8>);
@@ -314,6 +320,21 @@ mod base64_bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_are_the_serde_names() {
+        let serde = |value: serde_json::Value| value.as_str().map(String::from);
+        for (shown, named) in [
+            (word(&Algorithm::Ecdsap256sha256), serde_json::to_value(Algorithm::Ecdsap256sha256)),
+            (word(&Algorithm::Ed25519), serde_json::to_value(Algorithm::Ed25519)),
+            (word(&Denial::Nsec3), serde_json::to_value(Denial::Nsec3)),
+            (word(&Phase::Unsigning), serde_json::to_value(Phase::Unsigning)),
+            (word(&Role::Csk), serde_json::to_value(Role::Csk)),
+            (word(&KeyState::Retiring), serde_json::to_value(KeyState::Retiring)),
+        ] {
+            assert_eq!(Some(shown), named.ok().and_then(serde));
+        }
+    }
 
     #[test]
     fn key_tag_follows_rfc_4034() {

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::{ApiResult, Dialect, Errors, blocking, parse_json};
-use crate::domain::dnssec::{Algorithm, Denial, Phase, Policy};
+use crate::domain::dnssec::{Algorithm, Denial, KeyState, Phase, Policy, Role};
 use crate::domain::iso8601;
 use crate::domain::zone::Zone;
 use crate::http::auth::Caller;
@@ -57,12 +57,14 @@ struct KeyView {
     flags: u16,
     algorithm: u8,
     /// `csk`, `ksk` or `zsk`.
-    role: String,
+    #[schema(value_type = String)]
+    role: Role,
     /// The DNSKEY RDATA in presentation form.
     dnskey: String,
     /// `published` (in DNSKEY, not signing yet), `active`, `retiring` (signing beside its
     /// successor until it goes) or `retired` (published, no longer signing).
-    state: String,
+    #[schema(value_type = String)]
+    state: KeyState,
     created_at: String,
     /// When the key entered its state.
     since: String,
@@ -84,14 +86,13 @@ pub fn view(zone: &Zone, signed_until: Option<i64>, policy: &Policy) -> DnssecVi
         };
         return off;
     };
-    let word = |debug: String| debug.to_lowercase();
     let keys = dnssec.keys.iter().map(|k| KeyView {
         key_tag: k.tag(),
         flags: k.flags,
         algorithm: k.algorithm.number(),
-        role: word(format!("{:?}", k.role)),
+        role: k.role,
         dnskey: k.dnskey_text(),
-        state: word(format!("{:?}", k.state)),
+        state: k.state,
         created_at: iso8601(k.created_at),
         since: iso8601(k.since),
     });

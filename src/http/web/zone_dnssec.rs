@@ -9,7 +9,7 @@ use maud::{Markup, html};
 use super::records::{Extras, rerender};
 use super::views::{copy_button, csrf};
 use super::{ServerInfo, Viewer, WebError, WebResult, blocking};
-use crate::domain::dnssec::{Algorithm, Denial, Phase, Policy};
+use crate::domain::dnssec::{Algorithm, Denial, Phase, Policy, word};
 use crate::domain::iso8601;
 use crate::domain::zone::Zone;
 use crate::service::{Error, RESIGN_BEFORE, Service};
@@ -41,7 +41,7 @@ pub(super) fn section(viewer: &Viewer, zone: &Zone, signed_until: Option<i64>, p
                 Some(dnssec) => {
                     p {
                         @if dnssec.phase == Phase::Signed { "Signed" } @else { "Going insecure: still signed, asking the parent (CDS/CDNSKEY delete) to remove its DS" }
-                        " · algorithm " (dnssec.algorithm.number()) " · " (format!("{:?}", dnssec.denial).to_uppercase())
+                        " · algorithm " (dnssec.algorithm.number()) " · " (word(&dnssec.denial).to_uppercase())
                         @if let Some(until) = signed_until { " · signed again by " (iso8601(until - RESIGN_BEFORE)) }
                     }
                     @if let Some((at, step)) = dnssec.next_step(policy) {
@@ -51,7 +51,7 @@ pub(super) fn section(viewer: &Viewer, zone: &Zone, signed_until: Option<i64>, p
                         thead { tr { th { "Key tag" } th { "Role" } th { "Algorithm" } th { "State" } th { "Since" } } }
                         tbody {
                             @for key in &dnssec.keys {
-                                tr { td { (key.tag()) } td { (word(format!("{:?}", key.role))) } td { (key.algorithm.number()) } td { (word(format!("{:?}", key.state))) } td { (iso8601(key.since)) } }
+                                tr { td { (key.tag()) } td { (word(&key.role)) } td { (key.algorithm.number()) } td { (word(&key.state)) } td { (iso8601(key.since)) } }
                             }
                         }
                     }
@@ -107,10 +107,6 @@ fn algorithm_field(id: &str) -> Markup {
             }
         }
     }
-}
-
-fn word(debug: String) -> String {
-    debug.to_lowercase()
 }
 
 /// `POST /zones/{id}/dnssec/{enable|disable|rollover|confirm-ds}`.
