@@ -96,6 +96,31 @@ pub fn anchor_file(dir: &Path, file: &str, ds: &[String]) -> std::path::PathBuf 
     path
 }
 
+/// A fresh server with signed.test signed as `body` asks, and delv's trust anchor for it.
+struct Signed {
+    s: Server,
+    token: String,
+    zone: String,
+    anchor: std::path::PathBuf,
+    dir: tempfile::TempDir,
+}
+
+fn signed(body: serde_json::Value) -> Signed {
+    let s = Server::start();
+    let token = s.admin_token.clone();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let zone = signed_zone(&s, &token, body);
+    let anchor = anchor(&s, &token, &zone, dir.path());
+    Signed { s, token, zone, anchor, dir }
+}
+
+/// delv says "fully validated" for every question, asking `server`.
+pub fn validates(server: SocketAddr, anchor: &Path) {
+    for (name, rtype, positive) in QUESTIONS {
+        delv(server, anchor, name, rtype, *positive);
+    }
+}
+
 /// What delv says of one question: it must be "fully validated", positive or negative.
 pub fn delv(server: SocketAddr, anchor: &Path, name: &str, rtype: &str, positive: bool) {
     let out = Command::new("delv")
@@ -132,14 +157,8 @@ pub fn verify_transfer(s: &Server, dir: &Path, denial: &str) {
 }
 
 fn validates_throughout(algorithm: &str, denial: &str) {
-    let s = Server::start();
-    let token = s.admin_token.clone();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let zone = signed_zone(&s, &token, json!({"algorithm": algorithm, "denial": denial}));
-    let anchor = anchor(&s, &token, &zone, dir.path());
-    for (name, rtype, positive) in QUESTIONS {
-        delv(s.dns, &anchor, name, rtype, *positive);
-    }
+    let Signed { s, token, zone, anchor, dir } = signed(json!({"algorithm": algorithm, "denial": denial}));
+    validates(s.dns, &anchor);
     verify_transfer(&s, dir.path(), denial);
 
     // Changes through the API are signed before it answers.
@@ -272,11 +291,7 @@ fn knot_secondary(dir: &Path, port: u16, primary: SocketAddr) -> String {
 
 #[test]
 fn bind_and_knot_secondaries_serve_the_signed_zone_and_delv_validates_it() {
-    let s = Server::start();
-    let token = s.admin_token.clone();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let zone = signed_zone(&s, &token, json!({"denial": "nsec3"}));
-    let anchor = anchor(&s, &token, &zone, dir.path());
+    let Signed { s, anchor, dir: _dir, .. } = signed(json!({"denial": "nsec3"}));
     let (_named, bind, _bind_dir) =
         secondary("named", &["-g", "-n", "1", "-c"], free_port(), s.dns, bind_secondary, "signed.test");
     let (_knot, knot, _knot_dir) = secondary("knotd", &["-c"], free_port(), s.dns, knot_secondary, "signed.test");
@@ -285,9 +300,7 @@ fn bind_and_knot_secondaries_serve_the_signed_zone_and_delv_validates_it() {
             let answer = dig(server, &["+dnssec", "www.signed.test", "A"]);
             answer.aa() && answer.answer.iter().any(|r| r.2 == "RRSIG")
         });
-        for (name, rtype, positive) in QUESTIONS {
-            delv(server, &anchor, name, rtype, *positive);
-        }
+        validates(server, &anchor);
     }
 }
 
@@ -344,16 +357,10 @@ fn either_dialects_tokens_use_it_by_their_scopes_and_big_signed_answers_go_by_tc
 
 #[test]
 fn a_restart_signs_again_under_a_new_serial_with_the_same_keys() {
-    let s = Server::start();
-    let token = s.admin_token.clone();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let zone = signed_zone(&s, &token, json!({"denial": "nsec3"}));
-    let anchor = anchor(&s, &token, &zone, dir.path());
+    let Signed { s, anchor, dir: _dir, .. } = signed(json!({"denial": "nsec3"}));
     let serial = |s: &Server| dig(s.dns, &["signed.test", "SOA"]).data("SOA")[0].split(' ').nth(2).map(String::from);
     let before = serial(&s);
     let s = s.restart();
     assert_ne!(serial(&s), before, "signatures made anew come with a new serial");
-    for (name, rtype, positive) in QUESTIONS {
-        delv(s.dns, &anchor, name, rtype, *positive);
-    }
+    validates(s.dns, &anchor);
 }

@@ -5,15 +5,9 @@
 use serde_json::json;
 
 use crate::dig::dig;
-use crate::dnssec::{QUESTIONS, anchor_file, delv, ds_records, signed_zone, verify_transfer};
+use crate::dnssec::{anchor_file, ds_records, signed_zone, validates, verify_transfer};
 use crate::support::Server;
 use crate::transfer::wait_for;
-
-fn validates(s: &Server, anchor: &std::path::Path) {
-    for (name, rtype, positive) in QUESTIONS {
-        delv(s.dns, anchor, name, rtype, *positive);
-    }
-}
 
 /// The key tags the zone's A record at www is signed with.
 fn signing_tags(s: &Server) -> Vec<String> {
@@ -41,16 +35,16 @@ fn a_zsk_rolls_by_pre_publication_on_a_short_schedule() {
         state.text
     );
     let first = signing_tags(&s);
-    validates(&s, &anchor);
+    validates(s.dns, &anchor);
 
     wait_for("a new ZSK published", || dnskeys(&s) == 3);
     assert_eq!(signing_tags(&s), first, "published, not signing yet");
-    validates(&s, &anchor);
+    validates(s.dns, &anchor);
     wait_for("the new ZSK signing", || signing_tags(&s) != first);
     assert_eq!(dnskeys(&s), 3, "the old ZSK stays published while caches hold its signatures");
-    validates(&s, &anchor);
+    validates(s.dns, &anchor);
     wait_for("the old ZSK gone", || dnskeys(&s) == 2);
-    validates(&s, &anchor);
+    validates(s.dns, &anchor);
     verify_transfer(&s, dir.path(), "nsec3");
     let state = s.get(&format!("/api/v1/dns-zones/{zone}/dnssec"), &token);
     assert!(state.body["keys"].as_array().is_some_and(|k| k.len() == 2), "{}", state.text);
@@ -84,16 +78,16 @@ fn an_algorithm_rollover_stays_valid_for_old_and_new_trust_anchors() {
     assert!(new_ds[0].split(' ').nth(1) == Some("15"), "{new_ds:?}");
     let new_anchor = anchor_file(dir.path(), "new.conf", &new_ds);
     // A resolver still holding the old DS, and one with the new, both validate.
-    validates(&s, &old_anchor);
-    validates(&s, &new_anchor);
+    validates(s.dns, &old_anchor);
+    validates(s.dns, &new_anchor);
     verify_transfer(&s, dir.path(), "nsec");
 
     let confirmed = s.post(&format!("/api/v1/dns-zones/{zone}/dnssec/confirm-ds"), &token, json!({}));
     assert_eq!(confirmed.body["awaiting_ds"], false, "{}", confirmed.text);
     assert_eq!(ds_records(&s, &token, &zone), new_ds);
-    validates(&s, &new_anchor);
+    validates(s.dns, &new_anchor);
     wait_for("the old key gone", || dnskeys(&s) == 1);
-    validates(&s, &new_anchor);
+    validates(s.dns, &new_anchor);
     verify_transfer(&s, dir.path(), "nsec");
     let state = s.get(&format!("/api/v1/dns-zones/{zone}/dnssec"), &token);
     assert_eq!(state.body["algorithm"], "ed25519", "{}", state.text);
