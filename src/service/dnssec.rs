@@ -103,6 +103,11 @@ impl Service {
             let server = Actor { user_id: zone.owner.clone(), ..Actor::system("nsbox") };
             let until = self.nameserver.signed_until(&zone.domain);
             let resign = until.is_some_and(|t| t - now() < RESIGN_BEFORE);
+            let step_due = zone.dnssec.as_ref().and_then(|d| d.next_step(policy)).is_some_and(|(at, _)| at <= now());
+            // Nothing due: no transaction (each is a durable commit).
+            if !resign && !step_due {
+                continue;
+            }
             let changed = self.change_dnssec(&server, &zone.id, |dnssec| {
                 let Some(mut next) = dnssec.cloned() else { return Ok(None) };
                 let steps = next.advance(policy, now()).map_err(key_failure)?;
@@ -123,6 +128,9 @@ impl Service {
     /// under the same one. Returns how many zones.
     pub fn new_serials_for_signed_zones(&self) -> Result<usize> {
         let server = Actor::system("nsbox");
+        if !self.store.read(|r| r.zones())?.iter().any(|z| z.dnssec.is_some()) {
+            return Ok(0); // No commit on every start for a server that signs nothing.
+        }
         let count = self.store.write(|txn| {
             let signed: Vec<Zone> = txn.zones()?.into_iter().filter(|z| z.dnssec.is_some()).collect();
             for before in &signed {

@@ -138,16 +138,18 @@ impl Dnssec {
 }
 
 impl Dnssec {
-    /// When the next scheduled key step is due, and what it is; None while a rollover waits
-    /// for the operator, or when nothing is scheduled (one CSK).
+    /// When the next scheduled key step is due, and what it is: the step `advance` takes
+    /// once that time has come. None when nothing is scheduled (one CSK, no rollover).
     pub fn next_step(&self, policy: &Policy) -> Option<(Timestamp, &'static str)> {
-        if self.awaiting_ds() {
-            return None;
-        }
+        // A ZSK is rolled only when no other ZSK rollover is under way.
+        let rolling = self
+            .keys
+            .iter()
+            .any(|k| (k.role == Role::Zsk && k.state == KeyState::Published) || k.state == KeyState::Retired);
         let step = |key: &SigningKey| match (key.role, key.state) {
             (_, KeyState::Retiring | KeyState::Retired) => Some((key.since + policy.wait, "an old key is removed")),
             (Role::Zsk, KeyState::Published) => Some((key.since + policy.wait, "the new ZSK starts signing")),
-            (Role::Zsk, KeyState::Active) if key.algorithm == self.algorithm => {
+            (Role::Zsk, KeyState::Active) if key.algorithm == self.algorithm && !rolling => {
                 Some((key.since + policy.zsk_lifetime, "ZSK rollover: a new ZSK is published"))
             }
             _ => None,
@@ -181,6 +183,26 @@ mod tests {
         assert_eq!(states(&d), [(Role::Ksk, Active), (Role::Zsk, Retired), (Role::Zsk, Active)]);
         d.advance(&policy, 120).expect("step");
         assert_eq!(states(&d), [(Role::Ksk, Active), (Role::Zsk, Active)]);
+    }
+
+    #[test]
+    fn a_step_is_taken_exactly_when_next_step_says_it_is_due() {
+        // The second policy rolls ZSKs faster than a rollover's steps wait.
+        for policy in [Policy { zsk_lifetime: 30, wait: 7 }, Policy { zsk_lifetime: 5, wait: 7 }] {
+            let mut split = Dnssec::new(Algorithm::Ed25519, Denial::Nsec, true, 0).expect("keys");
+            let mut csk = Dnssec::new(Algorithm::Ecdsap256sha256, Denial::Nsec, false, 0).expect("keys");
+            csk.start_rollover(Some(Algorithm::Ed25519), 3).expect("started");
+            for t in 0..200 {
+                if t == 50 {
+                    csk.confirm_ds(t).expect("confirmed");
+                    split.start_rollover(None, t).expect("started");
+                }
+                for d in [&mut split, &mut csk] {
+                    let due = d.next_step(&policy).is_some_and(|(at, _)| at <= t);
+                    assert_eq!(due, !d.advance(&policy, t).expect("step").is_empty(), "{policy:?} at {t}");
+                }
+            }
+        }
     }
 
     #[test]
